@@ -1,0 +1,265 @@
+"""The workspace configuration, ``handouts.yaml``: optional, validated all at once.
+
+Every problem in the file is collected and reported together, each with its
+line, so a communications team fixes the file in one pass rather than one
+error per run. Unknown settings are warnings (usually a typo).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import ConfigError, ContentError
+from .frontmatter import YamlMapping, decode, load_mapping
+from .model import Finding, Organisation
+
+CONFIG_NAME = "handouts.yaml"
+PAPER_SIZES = {"a4": "A4", "a5": "A5", "letter": "Letter", "us-letter": "Letter"}
+"""Accepted spellings of each paper size, by lower-case name."""
+DEFAULT_TEMPLATE = "leaflet"
+DEFAULT_REVIEW_MONTHS = 36
+"""Three years: the NHS design-pattern example and a common trust review cycle."""
+DEFAULT_BRAND_COLOUR = "#005eb8"
+"""NHS Blue (RGB 0/94/184)."""
+LOGO_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg")
+
+_KNOWN: dict[str, tuple[str, ...]] = {
+    "organisation": ("name", "department", "phone", "email", "website", "address", "logo"),
+    "brand": ("colour", "color"),
+    "sources": (),
+    "leaflets": ("template", "paper", "review_months"),
+}
+_HEX_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything a build needs to know about the workspace."""
+
+    workspace: Path
+    """Absolute path of the workspace folder: nothing outside it is read while rendering."""
+    organisation: Organisation = field(default_factory=Organisation)
+    brand_colour: str = DEFAULT_BRAND_COLOUR
+    sources: Mapping[str, str] = field(default_factory=dict)
+    """Publisher base URLs, keyed by lower-case publisher name."""
+    template: str = DEFAULT_TEMPLATE
+    """The default template for articles that do not name one."""
+    paper: str = "A4"
+    review_months: int = DEFAULT_REVIEW_MONTHS
+    output_dir: Path | None = None
+    """Where PDFs go; ``None`` means ``<workspace>/output``."""
+    path: Path | None = None
+    """The config file read, or ``None`` when the defaults are used."""
+    warnings: tuple[Finding, ...] = ()
+
+    @property
+    def content_dir(self) -> Path:
+        return self.workspace / "content"
+
+    @property
+    def output(self) -> Path:
+        return self.output_dir if self.output_dir is not None else self.workspace / "output"
+
+    def display(self, path: Path) -> str:
+        """Return ``path`` as a user would type it: relative to the workspace when inside it."""
+        try:
+            return str(path.resolve().relative_to(Path.cwd().resolve()))
+        except ValueError:
+            return str(path)
+
+    def source_base(self, publisher: str | None) -> str | None:
+        """Return the configured base URL of ``publisher``, if any."""
+        if not publisher:
+            return None
+        return self.sources.get(publisher.strip().lower())
+
+
+def load_config(
+    workspace: str | Path = ".",
+    *,
+    output: str | Path | None = None,
+    template: str | None = None,
+) -> Config:
+    """Read ``<workspace>/handouts.yaml`` (if present) and apply command-line overrides.
+
+    Raises :class:`ConfigError` listing every problem in the file.
+    """
+    root = Path(workspace).resolve()
+    if not root.is_dir():
+        raise ConfigError([f"workspace folder '{workspace}' does not exist"], path=workspace)
+    config_path = root / CONFIG_NAME
+    values: dict[str, Any] = {}
+    warnings: list[Finding] = []
+    shown = _display(config_path)
+    if config_path.is_file():
+        try:
+            text = decode(config_path.read_bytes(), shown)
+            mapping = load_mapping(text, shown)
+        except ContentError as err:
+            raise ConfigError([err.message], path=shown) from None
+        values, warnings = _validate(mapping, root, shown)
+    if output is not None:
+        values["output_dir"] = Path(output).resolve()
+    if template is not None:
+        values["template"] = template
+    return Config(
+        workspace=root,
+        path=config_path if config_path.is_file() else None,
+        warnings=tuple(warnings),
+        **values,
+    )
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+class _Checker:
+    """Collects problems with their lines instead of stopping at the first."""
+
+    def __init__(self, mapping: YamlMapping, shown: str) -> None:
+        self.mapping = mapping
+        self.shown = shown
+        self.errors: list[str] = []
+        self.warnings: list[Finding] = []
+
+    def error(self, key: str, message: str) -> None:
+        self.errors.append(f"{self.shown}:{self.mapping.line(key)}: {key}: {message}")
+
+    def warn(self, key: str, message: str) -> None:
+        self.warnings.append(Finding(self.shown, f"{key}: {message}", self.mapping.line(key)))
+
+    def section(self, name: str) -> dict[str, Any]:
+        value = self.mapping.data.get(name)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.error(name, "expected a mapping of 'key: value' lines")
+            return {}
+        known = _KNOWN[name]
+        if known:
+            for key in value:
+                if key not in known:
+                    self.warn(f"{name}.{key}", f"unknown setting (known: {', '.join(known)})")
+        return value
+
+    def text(self, key: str, value: Any) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            self.error(key, "expected text")
+            return None
+        return value.strip()
+
+    def choice(self, key: str, value: Any, parse: Callable[[str], Any], hint: str) -> Any:
+        text = self.text(key, value)
+        if text is None:
+            return None
+        try:
+            return parse(text)
+        except ValueError:
+            self.error(key, f"{hint} (got '{text}')")
+            return None
+
+
+def _validate(
+    mapping: YamlMapping, root: Path, shown: str
+) -> tuple[dict[str, Any], list[Finding]]:
+    check = _Checker(mapping, shown)
+    for key in mapping.data:
+        if key not in _KNOWN:
+            check.warn(key, f"unknown setting (known: {', '.join(_KNOWN)})")
+    values: dict[str, Any] = {}
+
+    org = check.section("organisation")
+    org_values: dict[str, Any] = {}
+    for key in ("name", "department", "phone", "email", "website", "address"):
+        if (text := check.text(f"organisation.{key}", org.get(key))) is not None:
+            org_values[key] = text
+    if (logo := check.text("organisation.logo", org.get("logo"))) is not None:
+        org_values["logo"] = _logo(check, root, logo)
+    values["organisation"] = Organisation(**org_values)
+
+    brand = check.section("brand")
+    colour_key = "brand.colour" if "colour" in brand else "brand.color"
+    colour = check.text(colour_key, brand.get("colour", brand.get("color")))
+    if colour is not None:
+        if _HEX_COLOUR.fullmatch(colour):
+            values["brand_colour"] = colour.lower()
+        else:
+            check.error(colour_key, f"expected a hex colour such as \"#005eb8\" (got '{colour}')")
+
+    sources: dict[str, str] = {}
+    for name, entry in check.section("sources").items():
+        key = f"sources.{name}"
+        url = entry.get("url") if isinstance(entry, dict) else entry
+        if not isinstance(url, str) or not url.strip():
+            check.error(key, "expected 'url: https://…', the publisher's web address")
+            continue
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            check.error(key, f"url must start with https:// or http:// (got '{url}')")
+            continue
+        sources[name.strip().lower()] = url.strip().rstrip("/")
+    values["sources"] = sources
+
+    leaflets = check.section("leaflets")
+    if (template := check.text("leaflets.template", leaflets.get("template"))) is not None:
+        values["template"] = template
+    paper = check.choice(
+        "leaflets.paper",
+        leaflets.get("paper"),
+        parse_paper,
+        "expected one of: A4, A5, Letter",
+    )
+    if paper is not None:
+        values["paper"] = paper
+    months = check.choice(
+        "leaflets.review_months",
+        leaflets.get("review_months"),
+        _months,
+        "expected a whole number of months from 1 to 120",
+    )
+    if months is not None:
+        values["review_months"] = months
+
+    if check.errors:
+        raise ConfigError(check.errors, path=shown)
+    return values, check.warnings
+
+
+def parse_paper(text: str) -> str:
+    """Return the canonical paper name for ``text`` ("a4" → "A4"); ValueError if unknown."""
+    try:
+        return PAPER_SIZES[text.strip().lower().replace(" ", "-")]
+    except KeyError:
+        raise ValueError(text) from None
+
+
+def _months(text: str) -> int:
+    number = int(text)
+    if not 1 <= number <= 120:
+        raise ValueError
+    return number
+
+
+def _logo(check: _Checker, root: Path, logo: str) -> Path | None:
+    path = (root / logo).resolve()
+    if not path.is_relative_to(root):
+        check.error("organisation.logo", f"'{logo}' is outside the workspace; copy it inside")
+        return None
+    if not path.is_file():
+        check.error("organisation.logo", f"file '{logo}' does not exist")
+        return None
+    if path.suffix.lower() not in LOGO_SUFFIXES:
+        check.error("organisation.logo", f"'{logo}' must be an SVG, PNG or JPEG image")
+        return None
+    return path

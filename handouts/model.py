@@ -1,0 +1,77 @@
+"""The data that flows through the pipeline: frozen, typed, and free of I/O."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Level = Literal["warning", "error"]
+Shape = Literal["text", "cms", "markdown"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something a user should know about one file: a warning or an error."""
+
+    path: str
+    """The file, as the user would type it (relative to the workspace where possible)."""
+    message: str
+    """What is wrong and, where it helps, how to fix it."""
+    line: int | None = None
+    """1-based line in the file, when there is one."""
+    level: Level = "warning"
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """Who hands the leaflet out: printed in the header and footer of every page."""
+
+    name: str = "Patient information"
+    department: str = ""
+    phone: str = ""
+    email: str = ""
+    website: str = ""
+    address: str = ""
+    logo: Path | None = None
+    """Absolute path of the logo image, inside the workspace."""
+
+
+@dataclass(frozen=True)
+class Article:
+    """One health article, read and cleaned, ready to be laid out as a leaflet."""
+
+    source_path: Path
+    """The file the article was read from."""
+    slug: str
+    """Safe file-name stem: the leaflet is written to ``<output>/<slug>.pdf``."""
+    title: str
+    body_html: str
+    """The article body as sanitised HTML: safe to insert into a template unescaped."""
+    shape: Shape
+    """Which kind of file it came from: pasted text, a CMS export, or Markdown."""
+    author: str | None = None
+    reviewer: str | None = None
+    source: str | None = None
+    """The publisher the article came from (e.g. a health website)."""
+    source_url: str | None = None
+    """Absolute http(s) link to the original; ``None`` rather than a broken link."""
+    published: dt.date | None = None
+    review_due: dt.date | None = None
+    """Front matter's date, else ``published`` plus the configured review period."""
+    language: str = "en"
+    """BCP 47 language tag of the text (drives ``lang``, hyphenation, labels)."""
+    summary: str | None = None
+    keywords: tuple[str, ...] = ()
+    subject: str | None = None
+    related: tuple[str, ...] = ()
+    """Titles of related articles listed by the publisher, de-duplicated."""
+    template: str | None = None
+    """Template the article asks for; ``None`` means the workspace default."""
+    warnings: tuple[Finding, ...] = field(default=())
+    """What reading and cleaning changed or could not work out."""

@@ -1,0 +1,181 @@
+"""Lay an Article into a Jinja2 HTML template: the HTML that becomes a PDF.
+
+A template is a folder under ``templates/`` holding ``leaflet.html`` (Jinja2)
+and any ``*.css`` beside it. The workspace's ``templates/`` is searched first,
+then the built-in templates, so a workspace can override ``leaflet`` or add
+its own. Article text is data, never template source: autoescape is on and the
+sanitised body is the only markup passed through.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+import jinja2
+from markupsafe import Markup
+
+from . import __version__
+from .config import Config
+from .errors import TemplateError
+from .model import Article
+
+ENTRY = "leaflet.html"
+"""The file that makes a folder under templates/ a leaflet template."""
+
+LABELS_EN: dict[str, str] = {
+    "written_by": "Written by",
+    "reviewed_by": "Reviewed by",
+    "source": "Source",
+    "published": "Published",
+    "review_due": "Review due",
+    "page": "Page",
+    "of": "of",
+    "original": "Read the original",
+    "contact": "Contact",
+}
+"""Words the templates print, so templates contain no English of their own."""
+
+
+def builtin_templates() -> Path:
+    """Return the folder of the templates that ship with handouts."""
+    packaged = Path(__file__).parent / "templates"
+    if packaged.is_dir():  # an installed wheel
+        return packaged
+    return Path(__file__).parent.parent / "templates"  # a source checkout
+
+
+def template_roots(config: Config) -> list[Path]:
+    """The folders templates are looked up in, workspace first."""
+    roots = [config.workspace / "templates", builtin_templates().resolve()]
+    unique: list[Path] = []
+    for root in roots:
+        if root.is_dir() and root.resolve() not in unique:
+            unique.append(root.resolve())
+    return unique
+
+
+def available_templates(config: Config) -> list[str]:
+    """Names of every template the workspace can use."""
+    names = {
+        entry.parent.name for root in template_roots(config) for entry in root.glob(f"*/{ENTRY}")
+    }
+    return sorted(names)
+
+
+@dataclass(frozen=True)
+class Template:
+    """A resolved leaflet template."""
+
+    name: str
+    directory: Path
+    stylesheets: tuple[Path, ...]
+
+
+def find_template(name: str, config: Config) -> Template:
+    """Resolve a template name; the error lists the templates that do exist."""
+    for root in template_roots(config):
+        directory = root / name
+        if (directory / ENTRY).is_file():
+            return Template(name, directory, tuple(sorted(directory.glob("*.css"))))
+    available = ", ".join(available_templates(config)) or "none"
+    raise TemplateError(f"Template '{name}' not found. Available templates: {available}")
+
+
+@dataclass(frozen=True)
+class RenderedLeaflet:
+    """HTML ready for the PDF stage, and what it needs to load."""
+
+    html: str
+    base_url: str
+    """Relative URLs in the article (its images) resolve against its own folder."""
+    template: Template
+
+
+class Renderer:
+    """Renders articles with one Jinja2 environment per workspace."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(r) for r in template_roots(config)]),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            auto_reload=False,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters["longdate"] = long_date
+        self.env.filters["shorturl"] = short_url
+        self.env.filters["cssstring"] = css_string
+
+    def render(self, article: Article, template: Template) -> RenderedLeaflet:
+        """Return the leaflet HTML for ``article``."""
+        config = self.config
+        context: dict[str, Any] = {
+            "article": article,
+            "body": Markup(article.body_html),  # sanitised by the reader
+            "org": config.organisation,
+            "logo_url": config.organisation.logo.as_uri() if config.organisation.logo else None,
+            "brand_colour": config.brand_colour,
+            "paper": config.paper,
+            "labels": LABELS_EN,
+            "generator": f"handouts {__version__}",
+        }
+        try:
+            html = self.env.get_template(f"{template.name}/{ENTRY}").render(context)
+        except jinja2.TemplateSyntaxError as err:
+            where = _template_path(err.filename, config)
+            raise TemplateError(f"{where}:{err.lineno}: {err.message}") from None
+        except jinja2.TemplateError as err:
+            where = _location(sys.exc_info()[2], config)
+            raise TemplateError(f"{where}: {err.message or err}") from None
+        return RenderedLeaflet(html, article.source_path.parent.resolve().as_uri() + "/", template)
+
+
+def long_date(day: dt.date | None) -> str:
+    """Write a date in full, day first: 22 September 2025."""
+    if day is None:
+        return ""
+    return f"{day.day} {day:%B %Y}"
+
+
+def short_url(url: str | None) -> str:
+    """A link as printed on paper: no scheme, no trailing slash."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    text = parts.netloc + parts.path
+    if parts.query:
+        text += "?" + parts.query
+    return text.rstrip("/")
+
+
+def css_string(text: str) -> Markup:
+    """Quote ``text`` as a CSS string, safe inside a <style> element."""
+    escaped = "".join(
+        ch if ch.isalnum() or ch in " .,:;-_!?()/" else f"\\{ord(ch):x} " for ch in str(text)
+    )
+    return Markup(f'"{escaped}"')
+
+
+def _template_path(filename: str | None, config: Config) -> str:
+    if not filename:
+        return "template"
+    return config.display(Path(filename))
+
+
+def _location(tb: TracebackType | None, config: Config) -> str:
+    """Find the template file and line Jinja2 was executing when it failed."""
+    where = "template"
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".html"):
+            where = f"{_template_path(filename, config)}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return where
