@@ -10,9 +10,9 @@ The library API mirrors the command line::
 __version__ = "0.1.0"
 
 # Imported after __version__: render reads it for the PDF's generator field.
-from .build import BuildResult, LeafletResult, build, check, discover, init_workspace  # noqa: E402
-from .config import Config, load_config  # noqa: E402
-from .errors import (  # noqa: E402
+from .build import BuildResult, LeafletResult, build, check, discover, init_workspace
+from .config import Config, load_config
+from .errors import (
     BuildFailed,
     ConfigError,
     ContentError,
@@ -20,8 +20,8 @@ from .errors import (  # noqa: E402
     PdfError,
     TemplateError,
 )
-from .model import Article, Finding, Organisation  # noqa: E402
-from .readers import read_article  # noqa: E402
+from .model import Article, Finding, Organisation
+from .readers import read_article
 
 __all__ = [
     "Article",

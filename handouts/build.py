@@ -277,9 +277,7 @@ def _build_one(
     except Exception as err:  # one article's bug must not stop the batch
         logger.debug("unexpected failure building %s", shown, exc_info=True)
         return failed(f"{shown}: unexpected error ({type(err).__name__}: {err}); please report it")
-    return LeafletResult(
-        shown, article.slug, article.title, target, made.pages, tuple(warnings)
-    )
+    return LeafletResult(shown, article.slug, article.title, target, made.pages, tuple(warnings))
 
 
 def _pdf_renderer(config: Config) -> PdfRenderer:

@@ -45,14 +45,25 @@ def cli() -> None:
 
 @cli.command(name="build", context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("-w", "--workspace", type=click.Path(path_type=Path), default=".",
-              help=WORKSPACE_HELP)
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
-              help="Folder for the PDFs [default: the workspace's output/]")
+@click.option(
+    "-w", "--workspace", type=click.Path(path_type=Path), default=".", help=WORKSPACE_HELP
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder for the PDFs [default: the workspace's output/]",
+)
 @click.option("--template", default=None, help="Use this template for every article")
-@click.option("--strict", is_flag=True, help="Treat warnings as errors: nothing with a warning is built")
+@click.option(
+    "--strict", is_flag=True, help="Treat warnings as errors: nothing with a warning is built"
+)
 def build_command(
-    paths: tuple[Path, ...], workspace: Path, output: Path | None, template: str | None,
+    paths: tuple[Path, ...],
+    workspace: Path,
+    output: Path | None,
+    template: str | None,
     strict: bool,
 ) -> None:
     """Render one PDF leaflet per article into the output folder.
@@ -75,8 +86,9 @@ def build_command(
 
 @cli.command(name="check", context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("-w", "--workspace", type=click.Path(path_type=Path), default=".",
-              help=WORKSPACE_HELP)
+@click.option(
+    "-w", "--workspace", type=click.Path(path_type=Path), default=".", help=WORKSPACE_HELP
+)
 @click.option("--template", default=None, help="Check against this template")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors")
 def check_command(
@@ -110,4 +122,3 @@ def init_command(directory: Path) -> None:
     made = init_workspace(directory)
     click.echo(f"Created a workspace in {directory}/ ({len(made)} files).")
     click.echo("Next: edit handouts.yaml, put articles in content/, then run 'handouts build'.")
-

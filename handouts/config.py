@@ -170,9 +170,7 @@ class _Checker:
             return None
 
 
-def _validate(
-    mapping: YamlMapping, root: Path, shown: str
-) -> tuple[dict[str, Any], list[Finding]]:
+def _validate(mapping: YamlMapping, root: Path, shown: str) -> tuple[dict[str, Any], list[Finding]]:
     check = _Checker(mapping, shown)
     for key in mapping.data:
         if key not in _KNOWN:

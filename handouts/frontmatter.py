@@ -61,16 +61,14 @@ class YamlMapping:
 
 
 def decode(raw: bytes, path: str | Path) -> str:
-    """Return the file's text: strict UTF-8 (BOM allowed), LF line endings, no control characters."""
+    """Return the file's text: strict UTF-8 (BOM allowed), LF endings, no control characters."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ContentError(path, "saved as UTF-16 text; re-save the file as UTF-8")
     if b"\x00" in raw:
-        line = raw[: raw.index(b"\x00")].count(b"\n") + 1
         raise ContentError(
             path,
             "looks like a binary file, not text (it contains NUL bytes); "
             "articles must be UTF-8 text files (.md or .txt)",
-            line,
         )
     raw = raw.removeprefix(_BOM)
     try:
@@ -119,7 +117,7 @@ def split_front_matter(text: str, path: str | Path) -> tuple[str | None, str, in
 def load_mapping(yaml_text: str, path: str | Path, first_line: int = 1) -> YamlMapping:
     """Read a YAML mapping as plain text data; raise :class:`ContentError` with a file line."""
     try:
-        node = yaml.compose(yaml_text, Loader=_TextLoader)  # noqa: S506 - safe loader subclass
+        node = yaml.compose(yaml_text, Loader=_TextLoader)
     except yaml.MarkedYAMLError as err:
         raise _yaml_error(err, path, first_line) from None
     except yaml.YAMLError as err:

@@ -26,6 +26,10 @@ MAX_HTML_DEPTH = 40
 """Deeper element nesting than this is never a real leaflet and can crash layout."""
 
 _MD = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+# markdown-it leaves links with unsafe schemes as literal "[text](javascript:…)",
+# which a patient would read as junk. Parse every link; sanitise() is the one
+# policy that decides which survive (the words stay, the href goes).
+_MD.validateLink = lambda url: True  # type: ignore[method-assign]
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "strong", "b", "em", "i", "s", "del",
@@ -85,6 +89,17 @@ class _Block:
         return self.tokens[0].type.removesuffix("_open")
 
     @property
+    def has_content(self) -> bool:
+        """True unless the block is only white space (``&nbsp;`` left by a CMS)."""
+        if self.text.strip():
+            return True
+        return any(
+            child.type in ("image", "html_inline")
+            for token in self.tokens
+            for child in token.children or ()
+        )
+
+    @property
     def words(self) -> list[str]:
         return re.findall(r"\w+", self.text.lower())
 
@@ -136,7 +151,7 @@ def markdown_to_html(
 
     blocks = _drop_cruft(blocks, note)
     blocks = _drop_duplicates(blocks, note)
-    blocks = [b for b in blocks if not (b.kind == "paragraph" and not b.text.strip())]
+    blocks = [b for b in blocks if b.kind != "paragraph" or b.has_content]
     _fix_heading_levels(blocks)
 
     removed = _disallowed_tags(tokens)
@@ -186,7 +201,20 @@ def sanitise(html: str, dropped: list[str] | None = None) -> str:
             tags=ALLOWED_TAGS,
             attributes=ALLOWED_ATTRIBUTES,
             attribute_filter=keep,
-            url_schemes={"http", "https", "mailto", "tel", "data"},
+            # Wider than what is kept, so that keep() sees, reports and drops the
+            # dangerous ones; nh3 would remove them silently.
+            url_schemes={
+                "http",
+                "https",
+                "mailto",
+                "tel",
+                "data",
+                "file",
+                "javascript",
+                "vbscript",
+                "ftp",
+                "smb",
+            },
             link_rel="noopener noreferrer",
             strip_comments=True,
         )
@@ -283,8 +311,10 @@ def _drop_duplicates(blocks: list[_Block], note: _Note) -> list[_Block]:
             continue
         where = f"line {twin.line}" if twin.line else "earlier"
         same = "repeats" if words == twin.words else "nearly repeats"
-        note(f"dropped a paragraph that {same} the one at {where}: '{_short(block.text)}'",
-             block.line)
+        note(
+            f"dropped a paragraph that {same} the one at {where}: '{_short(block.text)}'",
+            block.line,
+        )
     return kept
 
 
@@ -347,4 +377,3 @@ def _max_depth(html: str) -> int:
 def _short(text: str, limit: int = 50) -> str:
     text = re.sub(r"\s+", " ", text).strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-

@@ -33,7 +33,7 @@ MAX_DATA_URL_BYTES = 5_000_000
 WEASYPRINT_VERSION: str = weasyprint.__version__
 
 
-class WorkspaceFetcher(URLFetcher):  # type: ignore[misc]
+class WorkspaceFetcher(URLFetcher):
     """Serve files inside ``roots`` and small ``data:`` URLs; refuse and record the rest."""
 
     def __init__(self, roots: Sequence[Path]) -> None:
@@ -63,9 +63,7 @@ class WorkspaceFetcher(URLFetcher):  # type: ignore[misc]
         if real.stat().st_size > MAX_RESOURCE_BYTES:
             return self._refuse(url, "file is too large")
         content_type = mimetypes.guess_type(real.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(
-            real.as_uri(), real.read_bytes(), {"Content-Type": content_type}
-        )
+        return URLFetcherResponse(real.as_uri(), real.read_bytes(), {"Content-Type": content_type})
 
     def _refuse(self, url: str, why: str) -> URLFetcherResponse:
         self.refused.append(f"blocked '{_display_url(url)}': {why}")
@@ -153,5 +151,11 @@ class PdfRenderer:
 
 def _is_refusal_echo(message: str) -> bool:
     """WeasyPrint logs its own line for each load our fetcher refused; keep ours only."""
-    return message.startswith(("Failed to load image", "Failed to load stylesheet",
-                               "Failed to load attachment", "Failed to load font"))
+    return message.startswith(
+        (
+            "Failed to load image",
+            "Failed to load stylesheet",
+            "Failed to load attachment",
+            "Failed to load font",
+        )
+    )

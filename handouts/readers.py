@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import hashlib
 import html
 import re
@@ -148,7 +149,9 @@ def add_months(day: dt.date, months: int) -> dt.date:
     """Return ``day`` plus ``months`` calendar months, clamped to the month's end."""
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
-    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
 
 
 @dataclass
@@ -313,16 +316,18 @@ class _Reader:
         if text is None:
             return "en"
         if not _LANGUAGE.fullmatch(text):
-            self.warn(f"'{text}' is not a language code such as en or zh-Hans; using en",
-                      meta.line(key))
+            self.warn(
+                f"'{text}' is not a language code such as en or zh-Hans; using en", meta.line(key)
+            )
             return "en"
         return text
 
     def _template(self, meta: YamlMapping, key: str, value: Any) -> str | None:
         text = self._text_field(meta, key, value)
         if text is not None and not _TEMPLATE_NAME.fullmatch(text):
-            raise self.error(f"template name '{text}' must be letters, digits, - or _",
-                             meta.line(key))
+            raise self.error(
+                f"template name '{text}' must be letters, digits, - or _", meta.line(key)
+            )
         return text
 
     # -- the three shapes -----------------------------------------------------------------
@@ -368,9 +373,7 @@ class _Reader:
             fields.slug = slugify(slug, str(self.path))
         return fields, body, body_line, None
 
-    def _cms(
-        self, meta: YamlMapping, body: str
-    ) -> tuple[_Fields, str, int, list[int] | None]:
+    def _cms(self, meta: YamlMapping, body: str) -> tuple[_Fields, str, int, list[int] | None]:
         data = meta.data
         leftover = html.unescape(body).replace("\xa0", " ").strip()
         if leftover:
@@ -378,12 +381,15 @@ class _Reader:
         for key in data:
             if key not in CMS_KEYS and not re.fullmatch(r"related_article\d+", key):
                 self.warn(f"unknown field '{key}' in the export is ignored", meta.line(key))
-        seo = data.get("seo") if isinstance(data.get("seo"), dict) else {}
+        seo_value = data.get("seo")
+        seo: dict[str, Any] = seo_value if isinstance(seo_value, dict) else {}
 
         def text(key: str) -> str | None:
             return self._text_field(meta, key, data.get(key))
 
-        title_key = next((k for k in ("title", "article_title", "question") if data.get(k)), "title")
+        title_key = next(
+            (k for k in ("title", "article_title", "question") if data.get(k)), "title"
+        )
         publisher = text("source") or text("publisher")
         if publisher is None and isinstance(seo.get("title"), str):
             # "QuickTakes | Medicine": the site's name comes before the bar.
@@ -433,7 +439,7 @@ class _Reader:
         index = 1
         while index < len(numbered) and index <= 6:
             number, line = numbered[index]
-            if not _metadata_line(line, fields, lambda m, n=number: self.warn(m, n)):
+            if not _metadata_line(line, fields, functools.partial(self.warn, line=number)):
                 break
             index += 1
         fields.source_url = None
@@ -496,6 +502,7 @@ def _is_heading(line: str, following: str | None) -> bool:
     words = line.split()
     return (
         following is not None
+        and not following[0].islower()  # a wrapped sentence carries on in lower case
         and len(words) <= 12
         and len(line) <= 90
         and not re.search(r"[.,;:!…]$", line)
