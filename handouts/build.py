@@ -286,11 +286,23 @@ def _pdf_renderer(config: Config) -> PdfRenderer:
     return PdfRenderer([config.workspace, *template_roots(config)])
 
 
+STALE_TEMPORARY_SECONDS = 3600
+
+
 def _make_output_dir(path: Path) -> None:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise HandoutsError(f"Cannot create the output folder '{path}': {err.strerror}") from None
+    # A build killed mid-write (SIGKILL, power cut) leaves its hidden temporary
+    # file; an hour-old one belongs to no running build.
+    cutoff = time.time() - STALE_TEMPORARY_SECONDS
+    for stale in path.glob(".*.tmp"):
+        try:
+            if stale.is_file() and stale.stat().st_mtime < cutoff:
+                stale.unlink()
+        except OSError:
+            pass
 
 
 def write_atomic(path: Path, data: bytes) -> None:

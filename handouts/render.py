@@ -10,6 +10,7 @@ sanitised body is the only markup passed through.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,12 +78,28 @@ class Template:
     stylesheets: tuple[Path, ...]
 
 
-def find_template(name: str, config: Config) -> Template:
-    """Resolve a template name; the error lists the templates that do exist."""
+_EXTENDS = re.compile(r"""{%-?\s*extends\s+["']([\w-]+)/""" + re.escape(ENTRY) + """["']""")
+
+
+def find_template(name: str, config: Config, _seen: tuple[str, ...] = ()) -> Template:
+    """Resolve a template name; the error lists the templates that do exist.
+
+    A template that extends another (``{% extends "leaflet/leaflet.html" %}``)
+    gets the parent's stylesheets first, then its own, so a small template can
+    restyle a few things without copying the whole stylesheet.
+    """
+    if name in _seen:
+        raise TemplateError(f"Templates extend each other in a loop: {' → '.join(_seen)} → {name}")
     for root in template_roots(config):
         directory = root / name
-        if (directory / ENTRY).is_file():
-            return Template(name, directory, tuple(sorted(directory.glob("*.css"))))
+        entry = directory / ENTRY
+        if entry.is_file():
+            own = tuple(sorted(directory.glob("*.css")))
+            match = _EXTENDS.search(entry.read_text(encoding="utf-8"))
+            if match is None:
+                return Template(name, directory, own)
+            parent = find_template(match.group(1), config, (*_seen, name))
+            return Template(name, directory, parent.stylesheets + own)
     available = ", ".join(available_templates(config)) or "none"
     raise TemplateError(f"Template '{name}' not found. Available templates: {available}")
 

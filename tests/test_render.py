@@ -73,8 +73,22 @@ def test_workspace_template_overrides_and_extends(workspace: Path, config: Confi
     custom = workspace / "templates" / "plain"
     custom.mkdir(parents=True)
     (custom / "leaflet.html").write_text('{% extends "leaflet/leaflet.html" %}', encoding="utf-8")
+    (custom / "plain.css").write_text("html { font-size: 18pt; }")
     assert available_templates(config) == ["leaflet", "plain"]
-    assert find_template("plain", config).directory == custom
+    plain = find_template("plain", config)
+    assert plain.directory == custom
+    # The parent's stylesheet first, then the template's own.
+    assert [p.name for p in plain.stylesheets] == ["leaflet.css", "plain.css"]
+
+
+def test_templates_extending_each_other_in_a_loop(workspace: Path, config: Config) -> None:
+    for name, parent in (("a", "b"), ("b", "a")):
+        (workspace / "templates" / name).mkdir(parents=True)
+        (workspace / "templates" / name / "leaflet.html").write_text(
+            f'{{% extends "{parent}/leaflet.html" %}}'
+        )
+    with pytest.raises(TemplateError, match="Templates extend each other in a loop: a → b → a"):
+        find_template("a", config)
 
 
 def test_template_typo_names_file_and_line(
