@@ -11,8 +11,8 @@ build: $(VENV)/.installed
 test: $(VENV)/.dev-installed lint typecheck pytest
 
 lint: $(VENV)/.dev-installed
-	$(BIN)/ruff check handouts tests benchmarks
-	$(BIN)/ruff format --check handouts tests benchmarks
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
