@@ -154,9 +154,9 @@ def markdown_to_html(
     blocks = [b for b in blocks if b.kind != "paragraph" or b.has_content]
     _fix_heading_levels(blocks)
 
-    removed = _disallowed_tags(tokens)
+    removed, removed_line = _disallowed_tags(blocks)
     if removed:
-        note(f"removed HTML that leaflets do not allow: {', '.join(removed)}", first_line)
+        note(f"removed HTML that leaflets do not allow: {', '.join(removed)}", removed_line)
 
     html = _MD.renderer.render([t for b in blocks for t in b.tokens], _MD.options, {})
     dropped: list[str] = []
@@ -352,15 +352,22 @@ _TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*?(/?)>")
 _VOID = {"br", "hr", "img"}
 
 
-def _disallowed_tags(tokens: list[Token]) -> list[str]:
-    raw = []
-    for token in tokens:
-        if token.type == "html_block":
-            raw.append(token.content)
-        elif token.type == "inline" and token.children:
-            raw.extend(c.content for c in token.children if c.type == "html_inline")
-    names = {m.group(2).lower() for m in _TAG.finditer("".join(raw))}
-    return sorted(f"<{n}>" for n in names - ALLOWED_TAGS - {"h1"})
+def _disallowed_tags(blocks: list[_Block]) -> tuple[list[str], int | None]:
+    """Names of the raw HTML tags the sanitiser will remove, and the first one's line."""
+    names: set[str] = set()
+    first_line = None
+    for block in blocks:
+        raw = []
+        for token in block.tokens:
+            if token.type == "html_block":
+                raw.append(token.content)
+            elif token.type == "inline" and token.children:
+                raw.extend(c.content for c in token.children if c.type == "html_inline")
+        found = {m.group(2).lower() for m in _TAG.finditer("".join(raw))} - ALLOWED_TAGS
+        if found and first_line is None:
+            first_line = block.line
+        names |= found
+    return sorted(f"<{n}>" for n in names), first_line
 
 
 def _max_depth(html: str) -> int:
