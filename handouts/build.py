@@ -1,28 +1,46 @@
-"""Orchestrate a build: find articles, read them all, render each, write PDFs.
+"""Orchestrate a build: find articles, read them all, render what changed, make packs.
 
-A bad article never stops the others: each one is read, rendered and written
-on its own, its failure recorded, and the summary lists every failure. PDFs
-are written atomically, so a reader (or a printer queue) never sees half a
-file, even if the build is killed.
+A bad article never stops the others: each is read, rendered and written on
+its own, its failure recorded, and the summary lists every failure. Leaflets
+are rendered in parallel worker processes, each loading WeasyPrint once; a
+leaflet whose pages cannot have changed is reused from the last build. Packs
+are assembled from the finished leaflet PDFs. Every file is written
+atomically, so a reader (or a printer queue) never sees half a file.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import fnmatch
+import hashlib
+import json
 import logging
+import multiprocessing
 import os
 import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import __version__
+from .cache import CACHE_FILE, Cache, CacheEntry, subset_library_present
 from .config import CONFIG_NAME, Config
 from .errors import ContentError, HandoutsError
-from .model import Article, Finding
-from .readers import SUFFIXES, read_article
-from .render import Renderer, Template, builtin_templates, find_template, template_roots
+from .model import Article, Finding, PackSpec
+from .packs import PackResult, make_pack, pack_specs, resolve_members
+from .readers import SUFFIXES, read_article, slugify
+from .render import (
+    PackFront,
+    Renderer,
+    Template,
+    builtin_templates,
+    find_template,
+    template_roots,
+)
 
 if TYPE_CHECKING:  # importing WeasyPrint takes half a second; `check` never needs it
     from .pdf import PdfRenderer
@@ -31,6 +49,9 @@ logger = logging.getLogger(__name__)
 
 STARTER = Path(__file__).parent / "starter"
 """The files ``handouts init`` copies into a new workspace, beside the templates."""
+MANIFEST = "manifest.json"
+WORKER_TASKS = 200
+"""Leaflets a worker renders before it is replaced: WeasyPrint's memory grows over long runs."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +67,9 @@ class LeafletResult:
     warnings: tuple[Finding, ...] = ()
     error: str | None = None
     """One line saying why no leaflet was made, or ``None``."""
+    reused: bool = False
+    """True when the PDF from the last build was still right and was kept."""
+    sha256: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -59,6 +83,7 @@ class BuildResult:
     leaflets: tuple[LeafletResult, ...]
     output_dir: Path
     seconds: float
+    packs: tuple[PackResult, ...] = ()
     config_warnings: tuple[Finding, ...] = ()
     rendered: bool = True
     """False for ``check``, which reads and validates without making PDFs."""
@@ -69,39 +94,81 @@ class BuildResult:
         return [r for r in self.leaflets if not r.ok]
 
     @property
+    def failed_packs(self) -> list[PackResult]:
+        return [p for p in self.packs if not p.ok]
+
+    @property
     def ok(self) -> bool:
-        return not self.failed and not (self.strict and self.config_warnings)
+        return (
+            not self.failed and not self.failed_packs and not (self.strict and self.config_warnings)
+        )
 
     @property
     def warning_count(self) -> int:
         return len(self.config_warnings) + sum(len(r.warnings) for r in self.leaflets)
 
     def summary(self) -> str:
-        """One line: what was made, where, how long it took, and what failed."""
+        """One line: leaflets built, reused and failed; packs; where; how long."""
         total = len(self.leaflets)
         good = total - len(self.failed)
         noun = "leaflet" if total == 1 else "leaflets"
         if self.rendered:
+            reused = sum(1 for r in self.leaflets if r.ok and r.reused)
             counted = f"{good} {noun}" if good == total else f"{good} of {total} {noun}"
-            line = f"Built {counted} in {_shown(self.output_dir)} in {self.seconds:.1f} s"
+            line = f"Built {counted} ({good - reused} rendered, {reused} reused)"
+            written = [p for p in self.packs if p.ok]
+            if written:
+                line += f" and {len(written)} pack{'s' if len(written) != 1 else ''}"
+            line += f" in {_shown(self.output_dir)} in {self.seconds:.1f} s"
         else:
-            counted = f"{total} {noun}"
-            line = f"Checked {counted}: {good} ok"
+            line = f"Checked {total} {noun}: {good} ok"
         if self.warning_count:
             line += f", {self.warning_count} warning{'s' if self.warning_count != 1 else ''}"
         if self.failed:
             names = ", ".join(r.source for r in self.failed)
             line += f"; {len(self.failed)} failed: {names}"
-        elif self.strict and self.config_warnings:
+        if self.failed_packs:
+            names = ", ".join(p.name for p in self.failed_packs)
+            line += f"; pack{'s' if len(self.failed_packs) != 1 else ''} not written: {names}"
+        if self.strict and self.config_warnings:
             line += "; failed: configuration warnings under --strict"
         return line + "."
 
 
+@dataclass
+class Progress:
+    """Callbacks a caller (the CLI's progress bar) can give a build. All optional."""
+
+    planned: Callable[[int], None] | None = None
+    """Called once with the number of leaflets the build will produce."""
+    leaflet: Callable[[LeafletResult], None] | None = None
+    """Called as each leaflet is finished (made, reused or failed)."""
+    pack: Callable[[PackResult], None] | None = None
+    notice: Callable[[str], None] | None = None
+    """Called with advice about the machine (not the articles), e.g. a slow setup."""
+
+
 def _shown(path: Path) -> str:
     try:
-        return str(path.relative_to(Path.cwd())) + "/"
+        return str(path.resolve().relative_to(Path.cwd().resolve())) + "/"
     except ValueError:
         return str(path) + "/"
+
+
+def default_jobs() -> int:
+    """Worker processes to use: the cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def build_date() -> dt.date:
+    """The date printed on pack covers: today, or ``SOURCE_DATE_EPOCH`` for reproducible builds."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date()
+    return dt.date.today()
 
 
 def discover(config: Config, paths: Sequence[str | Path] = ()) -> list[Path]:
@@ -141,10 +208,20 @@ def build(
     *,
     template: str | None = None,
     strict: bool = False,
-    on_result: Callable[[LeafletResult], None] | None = None,
+    jobs: int | None = None,
+    packs: bool = True,
+    pack: str | None = None,
+    progress: Progress | None = None,
 ) -> BuildResult:
-    """Render one PDF per article into ``config.output``; never raises for a bad article."""
-    return _run(config, paths, template=template, strict=strict, on_result=on_result, pdf=True)
+    """Render one PDF per article into ``config.output``, then the packs.
+
+    Never raises for a bad article: its failure is in the result. Packs are
+    made when the whole content folder is built (no ``paths``), unless
+    ``packs`` is false; ``pack`` builds only that pack and its leaflets.
+    """
+    return _Build(config, template, strict, progress or Progress()).run(
+        paths, jobs=jobs or default_jobs(), packs=packs, only_pack=pack, pdf=True
+    )
 
 
 def check(
@@ -153,138 +230,542 @@ def check(
     *,
     template: str | None = None,
     strict: bool = False,
-    on_result: Callable[[LeafletResult], None] | None = None,
+    progress: Progress | None = None,
 ) -> BuildResult:
     """Read and validate every article and render its HTML, without making PDFs."""
-    return _run(config, paths, template=template, strict=strict, on_result=on_result, pdf=False)
-
-
-def _run(
-    config: Config,
-    paths: Sequence[str | Path],
-    *,
-    template: str | None,
-    strict: bool,
-    on_result: Callable[[LeafletResult], None] | None,
-    pdf: bool,
-) -> BuildResult:
-    started = time.perf_counter()
-    files = discover(config, paths)
-    if template is not None:
-        find_template(template, config)  # a wrong --template fails the whole run, up front
-    # Read and validate everything before writing anything: slug clashes are
-    # only visible once every article has been read.
-    articles, results = _read_all(files, config)
-    renderer = Renderer(config)
-    pdf_renderer = _pdf_renderer(config) if pdf and articles else None
-    if pdf:
-        _make_output_dir(config.output)
-    templates: dict[str, Template] = {}
-    done: list[LeafletResult] = []
-    for item in results:
-        if isinstance(item, LeafletResult):
-            done.append(item)
-        else:
-            done.append(
-                _build_one(item, config, renderer, pdf_renderer, templates, template, strict)
-            )
-        if on_result is not None:
-            on_result(done[-1])
-    return BuildResult(
-        leaflets=tuple(done),
-        output_dir=config.output,
-        seconds=time.perf_counter() - started,
-        config_warnings=config.warnings,
-        rendered=pdf,
-        strict=strict,
+    return _Build(config, template, strict, progress or Progress()).run(
+        paths, jobs=1, packs=False, only_pack=None, pdf=False
     )
 
 
-def _read_all(
-    files: Iterable[Path], config: Config
-) -> tuple[list[Article], list[Article | LeafletResult]]:
-    articles: list[Article] = []
-    results: list[Article | LeafletResult] = []
-    owners: dict[str, Article] = {}
-    for path in files:
-        shown = config.display(path)
-        try:
-            article = read_article(path, config)
-        except HandoutsError as err:
-            results.append(LeafletResult(shown, error=err.message))
-            continue
-        if (owner := owners.get(article.slug)) is not None:
-            results.append(
-                LeafletResult(
-                    shown,
-                    slug=article.slug,
-                    title=article.title,
-                    warnings=article.warnings,
-                    error=(
-                        f"{shown}: leaflet name '{article.slug}' is already used by "
-                        f"{config.display(owner.source_path)}; give one a different 'slug:'"
-                    ),
-                )
-            )
-            continue
-        owners[article.slug] = article
-        articles.append(article)
-        results.append(article)
-    return articles, results
-
-
-def _build_one(
-    article: Article,
+def make_adhoc_pack(
     config: Config,
-    renderer: Renderer,
-    pdf_renderer: PdfRenderer | None,
-    templates: dict[str, Template],
-    override: str | None,
-    strict: bool,
-) -> LeafletResult:
-    shown = config.display(article.source_path)
-    warnings = list(article.warnings)
-    name = override or article.template or config.template
+    articles: Sequence[str],
+    target: Path,
+    *,
+    title: str,
+    note: str | None = None,
+    duplex: bool | None = None,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> BuildResult:
+    """Build the named leaflets (slugs, patterns or files) and one pack of them at ``target``.
 
-    def failed(message: str) -> LeafletResult:
-        return LeafletResult(
-            shown, article.slug, article.title, warnings=tuple(warnings), error=message
-        )
-
-    try:
-        if name not in templates:
-            templates[name] = find_template(name, config)
-        leaflet = renderer.render(article, templates[name])
-        if pdf_renderer is None:
-            if strict and warnings:
-                return failed(f"{shown}: {len(warnings)} warning(s), and --strict is on")
-            return LeafletResult(shown, article.slug, article.title, warnings=tuple(warnings))
-        made = pdf_renderer.render(
-            leaflet.html,
-            base_url=leaflet.base_url,
-            stylesheets=leaflet.template.stylesheets,
-            pdf_variant=None,
-        )
-        warnings.extend(Finding(shown, message) for message in made.warnings)
-        if strict and warnings:
-            return failed(f"{shown}: {len(warnings)} warning(s), and --strict is on")
-        target = config.output / f"{article.slug}.pdf"
-        write_atomic(target, made.data)
-    except ContentError as err:
-        return failed(err.message)
-    except HandoutsError as err:
-        return failed(f"{shown}: {err.message}")
-    except Exception as err:  # one article's bug must not stop the batch
-        logger.debug("unexpected failure building %s", shown, exc_info=True)
-        return failed(f"{shown}: unexpected error ({type(err).__name__}: {err}); please report it")
-    return LeafletResult(shown, article.slug, article.title, target, made.pages, tuple(warnings))
+    For one patient: the note is printed on the cover and stored nowhere else.
+    """
+    run = _Build(config, None, False, progress or Progress())
+    return run.adhoc(
+        articles, target, title=title, note=note,
+        duplex=config.duplex if duplex is None else duplex, jobs=jobs or default_jobs(),
+    )  # fmt: skip
 
 
-def _pdf_renderer(config: Config) -> PdfRenderer:
+# -- the work ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One leaflet for a worker process to render and write."""
+
+    slug: str
+    html: str
+    base_url: str
+    stylesheets: tuple[Path, ...]
+    target: Path
+    strict: bool
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    slug: str
+    pages: int = 0
+    warnings: tuple[str, ...] = ()
+    dependencies: tuple[str, ...] = ()
+    sha256: str | None = None
+    error: str | None = None
+
+
+_WORKER: PdfRenderer | None = None
+
+
+def _start_worker(roots: Sequence[Path]) -> None:
+    """Load WeasyPrint, fonts and stylesheets once per worker process."""
+    global _WORKER
     from .pdf import PdfRenderer
 
-    return PdfRenderer([config.workspace, *template_roots(config)])
+    _WORKER = PdfRenderer(roots)
 
+
+def _render_job(job: _Job) -> _Outcome:
+    """Render and write one leaflet (in a worker, or in-process with one job)."""
+    assert _WORKER is not None
+    try:
+        made = _WORKER.render(
+            job.html, base_url=job.base_url, stylesheets=job.stylesheets, pdf_variant=None
+        )
+    except HandoutsError as err:
+        return _Outcome(job.slug, error=err.message)
+    except Exception as err:  # one article's bug must not stop the batch
+        logger.debug("unexpected failure rendering %s", job.slug, exc_info=True)
+        return _Outcome(
+            job.slug, error=f"unexpected error ({type(err).__name__}: {err}); please report it"
+        )
+    if job.strict and made.warnings:
+        return _Outcome(job.slug, warnings=made.warnings, error="")
+    try:
+        write_atomic(job.target, made.data)
+    except OSError as err:
+        return _Outcome(job.slug, error=f"cannot write '{job.target}': {err.strerror}")
+    return _Outcome(
+        job.slug,
+        made.pages,
+        made.warnings,
+        made.dependencies,
+        hashlib.sha256(made.data).hexdigest(),
+    )
+
+
+@dataclass
+class _Planned:
+    """A readable article and what the build decided to do with it."""
+
+    article: Article
+    shown: str
+    warnings: list[Finding] = field(default_factory=list)
+    key: str | None = None
+    job: _Job | None = None
+    result: LeafletResult | None = None
+
+
+class _Build:
+    def __init__(
+        self, config: Config, template: str | None, strict: bool, progress: Progress
+    ) -> None:
+        self.config = config
+        self.template = template
+        self.strict = strict
+        self.progress = progress
+        self.started = time.perf_counter()
+        self.renderer = Renderer(config)
+        self.templates: dict[str, Template] = {}
+        self._pdf: PdfRenderer | None = None
+
+    # -- entry points -----------------------------------------------------------------------
+
+    def run(
+        self,
+        paths: Sequence[str | Path],
+        *,
+        jobs: int,
+        packs: bool,
+        only_pack: str | None,
+        pdf: bool,
+    ) -> BuildResult:
+        config = self.config
+        files = discover(config, paths)
+        if self.template is not None:
+            find_template(self.template, config)  # a wrong --template stops the run up front
+        items = self._read_all(files)
+        readable = [i for i in items if isinstance(i, _Planned)]
+
+        specs: tuple[PackSpec, ...] = ()
+        members: dict[str, tuple[str, ...]] = {}
+        if pdf and (only_pack is not None or (packs and not paths)):
+            specs, members = self._plan_packs(items, only_pack)
+            if only_pack is not None:
+                wanted = set(members[only_pack])
+                items = [i for i in items if _slug_of(i) in wanted]
+                readable = [i for i in items if isinstance(i, _Planned)]
+
+        if self.progress.planned:
+            self.progress.planned(len(items))
+        for failed in (i for i in items if isinstance(i, LeafletResult)):
+            self._report(failed)
+        if pdf:
+            _make_output_dir(config.output)
+        cache = Cache(config.output) if pdf else None
+        self._render_all(readable, cache, jobs, pdf)
+        leaflets = tuple(i if isinstance(i, LeafletResult) else i.result for i in items)
+        assert all(isinstance(r, LeafletResult) for r in leaflets)
+
+        pack_results: list[PackResult] = []
+        if pdf and specs:
+            by_slug = {r.slug: r for r in leaflets if r is not None and r.slug}
+            for spec in specs:
+                pack_results.append(
+                    self._pack(
+                        spec.name, spec.title, spec.note, spec.duplex, members[spec.name],
+                        by_slug, cache, config.output / f"{spec.name}.pdf",
+                    )
+                )  # fmt: skip
+        result = BuildResult(
+            leaflets=leaflets,  # type: ignore[arg-type]
+            output_dir=config.output,
+            seconds=time.perf_counter() - self.started,
+            packs=tuple(pack_results),
+            config_warnings=config.warnings,
+            rendered=pdf,
+            strict=self.strict,
+        )
+        if pdf and cache is not None:
+            write_atomic(cache.path, cache.to_json().encode())
+            self._write_manifest(result)
+        return result
+
+    def adhoc(
+        self,
+        names: Sequence[str],
+        target: Path,
+        *,
+        title: str,
+        note: str | None,
+        duplex: bool,
+        jobs: int,
+    ) -> BuildResult:
+        config = self.config
+        items = self._read_all(discover(config))
+        by_path = {(_path_of(i)): i for i in items}
+        chosen: list[_Planned | LeafletResult] = []
+        unknown = []
+        for name in names:
+            as_path = Path(name).resolve()
+            if as_path in by_path:
+                matched = [by_path[as_path]]
+            else:
+                matched = [i for i in items if _matches(_slug_of(i), name)]
+            if not matched:
+                unknown.append(name)
+            chosen.extend(m for m in matched if m not in chosen)
+        if unknown:
+            known = ", ".join(sorted(filter(None, (_slug_of(i) for i in items)))[:8])
+            raise HandoutsError(
+                f"No article named {', '.join(repr(u) for u in unknown)} "
+                f"in {config.display(config.content_dir)} (articles include: {known})"
+            )
+        if self.progress.planned:
+            self.progress.planned(len(chosen))
+        for failed in (i for i in chosen if isinstance(i, LeafletResult)):
+            self._report(failed)
+        _make_output_dir(config.output)
+        cache = Cache(config.output)
+        readable = [i for i in chosen if isinstance(i, _Planned)]
+        self._render_all(readable, cache, jobs, True)
+        leaflets = tuple(i if isinstance(i, LeafletResult) else i.result for i in chosen)
+        by_slug = {r.slug: r for r in leaflets if r is not None and r.slug}
+        slugs = tuple(_slug_of(i) or "" for i in chosen)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        made = self._pack(target.stem, title, note, duplex, slugs, by_slug, None, target)
+        write_atomic(cache.path, cache.to_json().encode())
+        return BuildResult(
+            leaflets=leaflets,  # type: ignore[arg-type]
+            output_dir=config.output,
+            seconds=time.perf_counter() - self.started,
+            packs=(made,),
+            config_warnings=config.warnings,
+        )
+
+    # -- reading and planning ----------------------------------------------------------------
+
+    def _read_all(self, files: Iterable[Path]) -> list[_Planned | LeafletResult]:
+        """Read every article before writing anything: slug clashes need them all."""
+        items: list[_Planned | LeafletResult] = []
+        owners: dict[str, Article] = {}
+        for path in files:
+            shown = self.config.display(path)
+            try:
+                article = read_article(path, self.config)
+            except HandoutsError as err:
+                items.append(
+                    LeafletResult(shown, slug=slugify(path.stem, str(path)), error=err.message)
+                )
+                continue
+            if (owner := owners.get(article.slug)) is not None:
+                items.append(
+                    LeafletResult(
+                        shown,
+                        slug=None,
+                        title=article.title,
+                        warnings=article.warnings,
+                        error=(
+                            f"{shown}: leaflet name '{article.slug}' is already used by "
+                            f"{self.config.display(owner.source_path)}; "
+                            "give one a different 'slug:'"
+                        ),
+                    )
+                )
+                continue
+            owners[article.slug] = article
+            items.append(_Planned(article, shown, list(article.warnings)))
+        return items
+
+    def _plan_packs(
+        self, items: Sequence[_Planned | LeafletResult], only: str | None
+    ) -> tuple[tuple[PackSpec, ...], dict[str, tuple[str, ...]]]:
+        slugs = [s for s in (_slug_of(i) for i in items) if s]
+        specs = pack_specs(self.config, slugs)
+        if only is not None:
+            specs = tuple(s for s in specs if s.name == only)
+            if not specs:
+                names = ", ".join(s.name for s in pack_specs(self.config, slugs))
+                raise HandoutsError(f"No pack named '{only}'. Packs: {names}")
+        return specs, resolve_members(specs, slugs, self.config)
+
+    # -- rendering -------------------------------------------------------------------------
+
+    def _pdf_renderer(self) -> PdfRenderer:
+        if self._pdf is None:
+            from .pdf import PdfRenderer
+
+            self._pdf = PdfRenderer([self.config.workspace, *template_roots(self.config)])
+        return self._pdf
+
+    def _render_all(
+        self, planned: list[_Planned], cache: Cache | None, jobs: int, pdf: bool
+    ) -> None:
+        """Decide per leaflet: failed, reused or to render; then render in parallel."""
+        config = self.config
+        todo: list[_Planned] = []
+        for item in planned:
+            article = item.article
+            name = self.template or article.template or config.template
+            try:
+                if name not in self.templates:
+                    self.templates[name] = find_template(name, config)
+                leaflet = self.renderer.render(article, self.templates[name])
+            except HandoutsError as err:
+                message = (
+                    err.message
+                    if isinstance(err, ContentError)
+                    else (f"{item.shown}: {err.message}")
+                )
+                self._finish(item, error=message)
+                continue
+            if self.strict and item.warnings:
+                self._finish(
+                    item, error=f"{item.shown}: {len(item.warnings)} warning(s), and --strict is on"
+                )
+                continue
+            if not pdf or cache is None:
+                self._finish(item)
+                continue
+            target = config.output / f"{article.slug}.pdf"
+            item.key = cache.key(
+                html=leaflet.html, stylesheets=leaflet.template.stylesheets, options={}
+            )
+            entry = cache.lookup(article.slug, item.key, target)
+            if entry is not None:
+                item.warnings.extend(Finding(item.shown, w) for w in entry.warnings)
+                self._finish(item, pdf=target, pages=entry.pages, sha=entry.sha256, reused=True)
+                continue
+            item.job = _Job(
+                article.slug,
+                leaflet.html,
+                leaflet.base_url,
+                leaflet.template.stylesheets,
+                target,
+                self.strict,
+            )
+            todo.append(item)
+        if not todo:
+            return
+        assert cache is not None
+        if self.progress.notice and not subset_library_present():
+            self.progress.notice(
+                "the HarfBuzz subset library (Debian: libharfbuzz-subset0) is missing, so "
+                "rendering is several times slower; see 'handouts doctor'"
+            )
+        if jobs <= 1 or len(todo) == 1:
+            global _WORKER
+            _WORKER = self._pdf_renderer()
+            for item in todo:
+                assert item.job is not None
+                self._record(item, _render_job(item.job), cache)
+            return
+        roots = [config.workspace, *template_roots(config)]
+        # spawn, not fork: WeasyPrint and its C libraries are not fork-safe.
+        with ProcessPoolExecutor(
+            max_workers=min(jobs, len(todo)),
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(roots,),
+            max_tasks_per_child=WORKER_TASKS,
+        ) as pool:
+            futures = {pool.submit(_render_job, item.job): item for item in todo if item.job}
+            for future in as_completed(futures):
+                item = futures[future]
+                try:
+                    outcome = future.result()
+                except Exception as err:  # a worker died (out of memory, killed)
+                    outcome = _Outcome(item.article.slug, error=f"the renderer stopped ({err})")
+                self._record(item, outcome, cache)
+
+    def _record(self, item: _Planned, outcome: _Outcome, cache: Cache) -> None:
+        item.warnings.extend(Finding(item.shown, w) for w in outcome.warnings)
+        if outcome.error is not None:
+            cache.forget(item.article.slug)
+            error = outcome.error or (
+                f"{item.shown}: {len(item.warnings)} warning(s), and --strict is on"
+            )
+            if not error.startswith(item.shown):
+                error = f"{item.shown}: {error}"
+            self._finish(item, error=error)
+            return
+        assert item.job is not None
+        assert item.key is not None
+        assert outcome.sha256 is not None
+        cache.store(
+            item.article.slug,
+            CacheEntry(
+                key=item.key,
+                sha256=outcome.sha256,
+                pages=outcome.pages,
+                warnings=outcome.warnings,
+                dependencies=cache.dependencies(outcome.dependencies),
+            ),
+        )
+        self._finish(item, pdf=item.job.target, pages=outcome.pages, sha=outcome.sha256)
+
+    def _finish(
+        self,
+        item: _Planned,
+        *,
+        error: str | None = None,
+        pdf: Path | None = None,
+        pages: int = 0,
+        sha: str | None = None,
+        reused: bool = False,
+    ) -> None:
+        article = item.article
+        item.result = LeafletResult(
+            item.shown, article.slug, article.title, pdf, pages, tuple(item.warnings),
+            error, reused, sha,
+        )  # fmt: skip
+        self._report(item.result)
+
+    def _report(self, result: LeafletResult) -> None:
+        if self.progress.leaflet:
+            self.progress.leaflet(result)
+
+    # -- packs -----------------------------------------------------------------------------
+
+    def _pack(
+        self,
+        name: str,
+        title: str,
+        note: str | None,
+        duplex: bool,
+        slugs: Sequence[str],
+        by_slug: dict[str, LeafletResult],
+        cache: Cache | None,
+        target: Path,
+    ) -> PackResult:
+        held_back = [by_slug[s].source for s in slugs if s in by_slug and not by_slug[s].ok]
+        if held_back or not slugs:
+            reason = (
+                f"held back by {', '.join(held_back)}, which failed" if held_back
+                else "it has no leaflets"
+            )  # fmt: skip
+            result = PackResult(
+                name, title, tuple(slugs), error=f"pack '{name}' not written: {reason}"
+            )
+        else:
+            leaflets = []
+            for slug in slugs:
+                leaflet = by_slug[slug]
+                assert leaflet.pdf is not None
+                assert leaflet.sha256 is not None
+                leaflets.append(
+                    (slug, leaflet.title or slug, leaflet.pdf, leaflet.pages, leaflet.sha256)
+                )
+            template = find_template(self.config.template, self.config)
+            try:
+                result = make_pack(
+                    name=name, title=title, note=note, duplex=duplex, leaflets=leaflets,
+                    front=PackFront(self.renderer, template), printed=build_date(),
+                    renderer=self._pdf_renderer(), target=target, cache=cache,
+                    write=write_atomic,
+                )  # fmt: skip
+            except HandoutsError as err:
+                result = PackResult(
+                    name, title, tuple(slugs), error=f"pack '{name}': {err.message}"
+                )
+        if self.progress.pack:
+            self.progress.pack(result)
+        return result
+
+    # -- manifest --------------------------------------------------------------------------
+
+    def _write_manifest(self, result: BuildResult) -> None:
+        """``manifest.json``: what each PDF is, so other tools need not parse PDFs.
+
+        A build of some articles updates their entries and keeps the others
+        whose PDFs still exist.
+        """
+        output = self.config.output
+        path = output / MANIFEST
+        try:
+            previous = json.loads(path.read_text(encoding="utf-8"))
+            old_leaflets = {e["slug"]: e for e in previous.get("leaflets", []) if "slug" in e}
+            old_packs = {e["name"]: e for e in previous.get("packs", []) if "name" in e}
+        except (OSError, ValueError, AttributeError, TypeError):
+            old_leaflets, old_packs = {}, {}
+        leaflets = {
+            slug: entry for slug, entry in old_leaflets.items()
+            if isinstance(entry.get("pdf"), str) and (output / entry["pdf"]).is_file()
+        }  # fmt: skip
+        for leaflet in result.leaflets:
+            if not leaflet.ok or not leaflet.slug or leaflet.pdf is None:
+                continue
+            leaflets[leaflet.slug] = {
+                "slug": leaflet.slug,
+                "source": leaflet.source,
+                "pdf": leaflet.pdf.name,
+                "title": leaflet.title,
+                "pages": leaflet.pages,
+                "sha256": leaflet.sha256,
+                "warnings": [f.message for f in leaflet.warnings],
+            }
+        packs = {
+            name: entry for name, entry in old_packs.items()
+            if isinstance(entry.get("pdf"), str) and (output / entry["pdf"]).is_file()
+        }  # fmt: skip
+        for pack in result.packs:
+            if not pack.ok or pack.pdf is None:
+                continue
+            packs[pack.name] = {
+                "name": pack.name,
+                "pdf": pack.pdf.name,
+                "title": pack.title,
+                "pages": pack.pages,
+                "sha256": pack.sha256,
+                "leaflets": [
+                    {"slug": slug, "start_page": start}
+                    for slug, start in zip(pack.slugs, pack.starts, strict=True)
+                ],
+            }
+        manifest = {
+            "generator": f"handouts {__version__}",
+            "leaflets": [leaflets[k] for k in sorted(leaflets)],
+            "packs": [packs[k] for k in sorted(packs)],
+        }
+        write_atomic(path, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode())
+
+
+def _slug_of(item: _Planned | LeafletResult) -> str | None:
+    return item.article.slug if isinstance(item, _Planned) else item.slug
+
+
+def _path_of(item: _Planned | LeafletResult) -> Path:
+    if isinstance(item, _Planned):
+        return item.article.source_path.resolve()
+    return Path(item.source).resolve()
+
+
+def _matches(slug: str | None, pattern: str) -> bool:
+    return slug is not None and fnmatch.fnmatchcase(slug, pattern)
+
+
+# -- files -----------------------------------------------------------------------------------
 
 STALE_TEMPORARY_SECONDS = 3600
 
@@ -355,11 +836,17 @@ def init_workspace(directory: str | Path) -> list[Path]:
 
 
 __all__ = [
+    "CACHE_FILE",
+    "MANIFEST",
     "BuildResult",
     "LeafletResult",
+    "PackResult",
+    "Progress",
     "build",
+    "build_date",
     "check",
     "discover",
     "init_workspace",
+    "make_adhoc_pack",
     "write_atomic",
 ]

@@ -2,31 +2,78 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 
 from . import __version__
-from .build import BuildResult, LeafletResult, build, check, init_workspace
+from .build import BuildResult, LeafletResult, Progress, build, check, init_workspace
+from .build import make_adhoc_pack as make_adhoc_pack
 from .config import load_config
+from .packs import PackResult
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 WORKSPACE_HELP = "Workspace folder holding handouts.yaml, content/ and templates/ [default: .]"
-PATHS_HELP = "Article files or folders [default: the workspace's content/]"
+JOBS_HELP = "Leaflets to render at once [default: all cores]"
 
 
-def _echo_result(result: LeafletResult) -> None:
+def _echo_findings(result: LeafletResult) -> None:
     for finding in result.warnings:
         click.echo(f"warning: {finding}", err=True)
     if result.error:
         click.echo(f"error: {result.error}", err=True)
 
 
+def _echo_pack(result: PackResult) -> None:
+    if result.error:
+        click.echo(f"error: {result.error}", err=True)
+
+
+def _notice(message: str) -> None:
+    click.echo(f"warning: {message}", err=True)
+
+
+@contextmanager
+def _progress(quiet: bool) -> Iterator[Progress]:
+    """Findings as they come; on a terminal, a progress bar and the findings after it."""
+    if quiet or not sys.stderr.isatty():
+        yield Progress(leaflet=_echo_findings, pack=_echo_pack, notice=_notice)
+        return
+    held: list[LeafletResult] = []
+    notices: list[str] = []
+    state: dict[str, Any] = {}
+
+    def planned(total: int) -> None:
+        state["bar"] = click.progressbar(
+            length=total, label="Building leaflets", file=sys.stderr, show_pos=True
+        )
+        state["bar"].__enter__()
+
+    def leaflet(result: LeafletResult) -> None:
+        held.append(result)
+        if "bar" in state:
+            state["bar"].update(1)
+
+    try:
+        yield Progress(planned=planned, leaflet=leaflet, pack=_echo_pack, notice=notices.append)
+    finally:
+        if "bar" in state:
+            state["bar"].__exit__(None, None, None)
+        for message in notices:
+            _notice(message)
+        for result in held:
+            _echo_findings(result)
+
+
 def _finish(result: BuildResult) -> None:
     click.echo(result.summary())
     if not result.ok:
-        # The per-article errors are already printed; exit 1 without repeating them.
+        # Each failure is already printed; exit 1 without repeating them.
         raise SystemExit(1)
 
 
@@ -59,28 +106,94 @@ def cli() -> None:
 @click.option(
     "--strict", is_flag=True, help="Treat warnings as errors: nothing with a warning is built"
 )
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help=JOBS_HELP)
+@click.option("--no-pack", "no_pack", is_flag=True, help="Make leaflets only, no packs")
+@click.option(
+    "--pack",
+    "pack",
+    default=None,
+    metavar="NAME",
+    help="Build only this pack (from handouts.yaml) and its leaflets",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar")
 def build_command(
-    paths: tuple[Path, ...],
-    workspace: Path,
-    output: Path | None,
-    template: str | None,
-    strict: bool,
-) -> None:
-    """Render one PDF leaflet per article into the output folder.
+    paths: tuple[Path, ...], workspace: Path, output: Path | None, template: str | None,
+    strict: bool, jobs: int | None, no_pack: bool, pack: str | None, quiet: bool,
+) -> None:  # fmt: skip
+    """Render one PDF leaflet per article, and the leaflet packs.
 
     Every good article is built even when others fail; the exit code is 1 if
-    any failed.
+    any failed. Leaflets whose pages cannot have changed since the last build
+    are reused. Packs are made when the whole content folder is built.
 
     \b
     Examples:
       handouts build
+      handouts build -j 4 --no-pack
+      handouts build --pack liver-surgery
       handouts build content/hand-washing.md -o ~/print
-      handouts build -w ~/trust-leaflets --template leaflet --strict
+      handouts build -w ~/trust-leaflets --strict
     """
     config = load_config(workspace, output=output)
     for finding in config.warnings:
         click.echo(f"warning: {finding}", err=True)
-    result = build(config, paths, template=template, strict=strict, on_result=_echo_result)
+    with _progress(quiet) as progress:
+        result = build(
+            config, paths, template=template, strict=strict, jobs=jobs,
+            packs=not no_pack, pack=pack, progress=progress,
+        )  # fmt: skip
+    _finish(result)
+
+
+@cli.command(name="pack", context_settings=CONTEXT)
+@click.argument("articles", nargs=-1, required=True)
+@click.option(
+    "-o",
+    "--output",
+    "target",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The pack PDF to write",
+)
+@click.option(
+    "--title", default="Your information leaflets", show_default=True, help="Printed on the cover"
+)
+@click.option(
+    "--note", default=None, help="Printed on the cover for this patient; stored nowhere else"
+)
+@click.option(
+    "--duplex/--no-duplex",
+    default=None,
+    help="Start each leaflet on a right-hand page [default: from handouts.yaml]",
+)
+@click.option(
+    "-w", "--workspace", type=click.Path(path_type=Path), default=".", help=WORKSPACE_HELP
+)
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help=JOBS_HELP)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar")
+def pack_command(
+    articles: tuple[str, ...], target: Path, title: str, note: str | None,
+    duplex: bool | None, workspace: Path, jobs: int | None, quiet: bool,
+) -> None:  # fmt: skip
+    """Make one pack from the leaflets you pick for a patient.
+
+    ARTICLES are article names (file names without the ending), patterns such
+    as 'going-home-*', or files. Leaflets are built (or reused) first.
+
+    \b
+    Example:
+      handouts pack palliative-liver eating-after-liver-surgery \\
+          --title "Going home after your operation" \\
+          --note "Your follow-up is on 3 March with Mr Shah" -o ~/print/mrs-jones.pdf
+    """
+    config = load_config(workspace)
+    for finding in config.warnings:
+        click.echo(f"warning: {finding}", err=True)
+    with _progress(quiet) as progress:
+        result = make_adhoc_pack(
+            config, articles, target.resolve(), title=title, note=note, duplex=duplex,
+            jobs=jobs, progress=progress,
+        )  # fmt: skip
     _finish(result)
 
 
@@ -106,7 +219,10 @@ def check_command(
     config = load_config(workspace)
     for finding in config.warnings:
         click.echo(f"warning: {finding}", err=True)
-    result = check(config, paths, template=template, strict=strict, on_result=_echo_result)
+    result = check(
+        config, paths, template=template, strict=strict,
+        progress=Progress(leaflet=_echo_findings),
+    )  # fmt: skip
     _finish(result)
 
 
@@ -122,3 +238,27 @@ def init_command(directory: Path) -> None:
     made = init_workspace(directory)
     click.echo(f"Created a workspace in {directory}/ ({len(made)} files).")
     click.echo("Next: edit handouts.yaml, put articles in content/, then run 'handouts build'.")
+
+
+@cli.command(name="doctor", context_settings=CONTEXT)
+@click.option(
+    "-w", "--workspace", type=click.Path(path_type=Path), default=".", help=WORKSPACE_HELP
+)
+def doctor_command(workspace: Path) -> None:
+    """Report the rendering engine, its libraries and the fonts handouts will use.
+
+    Exits 1 if something that makes handouts slow or wrong is missing.
+
+    \b
+    Example:
+      handouts doctor
+    """
+    from .doctor import diagnose
+
+    report = diagnose(load_config(workspace))
+    for line in report.lines:
+        click.echo(line)
+    if report.problems:
+        for problem in report.problems:
+            click.echo(f"problem: {problem}", err=True)
+        raise SystemExit(1)

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from .errors import ConfigError, ContentError
 from .frontmatter import YamlMapping, decode, load_mapping
-from .model import Finding, Organisation
+from .model import Finding, Organisation, PackSpec
 
 CONFIG_NAME = "handouts.yaml"
 PAPER_SIZES = {"a4": "A4", "a5": "A5", "letter": "Letter", "us-letter": "Letter"}
@@ -32,8 +32,13 @@ _KNOWN: dict[str, tuple[str, ...]] = {
     "organisation": ("name", "department", "phone", "email", "website", "address", "logo"),
     "brand": ("colour", "color"),
     "sources": (),
-    "leaflets": ("template", "paper", "review_months"),
+    "leaflets": ("template", "paper", "review_months", "duplex"),
+    "packs": (),
 }
+_PACK_KEYS = ("title", "articles", "note", "duplex")
+_PACK_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,79}")
+DEFAULT_PACK = "leaflet-pack"
+"""The pack of every article, made when handouts.yaml declares no packs."""
 _HEX_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
 
 
@@ -51,6 +56,10 @@ class Config:
     """The default template for articles that do not name one."""
     paper: str = "A4"
     review_months: int = DEFAULT_REVIEW_MONTHS
+    duplex: bool = False
+    """Start each leaflet in a pack on a right-hand page (double-sided printing)."""
+    packs: tuple[PackSpec, ...] = ()
+    """Packs declared in handouts.yaml; empty means one pack of every article."""
     output_dir: Path | None = None
     """Where PDFs go; ``None`` means ``<workspace>/output``."""
     path: Path | None = None
@@ -228,6 +237,12 @@ def _validate(mapping: YamlMapping, root: Path, shown: str) -> tuple[dict[str, A
     )
     if months is not None:
         values["review_months"] = months
+    duplex = check.choice(
+        "leaflets.duplex", leaflets.get("duplex"), parse_bool, "expected true or false"
+    )
+    if duplex is not None:
+        values["duplex"] = duplex
+    values["packs"] = _packs(check, values.get("duplex", False))
 
     if check.errors:
         raise ConfigError(check.errors, path=shown)
@@ -240,6 +255,63 @@ def parse_paper(text: str) -> str:
         return PAPER_SIZES[text.strip().lower().replace(" ", "-")]
     except KeyError:
         raise ValueError(text) from None
+
+
+def parse_bool(text: str) -> bool:
+    """Read a yes/no setting; ValueError if it is neither."""
+    lowered = text.strip().lower()
+    if lowered in ("true", "yes", "on"):
+        return True
+    if lowered in ("false", "no", "off"):
+        return False
+    raise ValueError(text)
+
+
+def _packs(check: _Checker, duplex_default: bool) -> tuple[PackSpec, ...]:
+    packs = []
+    for name, entry in check.section("packs").items():
+        key = f"packs.{name}"
+        if not _PACK_NAME.fullmatch(name):
+            check.error(key, "pack names must be lower-case letters, digits, - or _")
+            continue
+        if not isinstance(entry, dict):
+            check.error(key, "expected 'title:', 'articles:' and optionally 'note:' and 'duplex:'")
+            continue
+        for field_name in entry:
+            if field_name not in _PACK_KEYS:
+                check.warn(
+                    f"{key}.{field_name}", f"unknown setting (known: {', '.join(_PACK_KEYS)})"
+                )
+        articles = entry.get("articles")
+        if isinstance(articles, str):
+            articles = [articles]
+        if (
+            not articles
+            or not isinstance(articles, list)
+            or not all(isinstance(a, str) and a.strip() for a in articles)
+        ):
+            check.error(
+                f"{key}.articles" if "articles" in entry else key,
+                "expected a list of article names (slugs) or patterns such as going-home-*",
+            )
+            continue
+        title = (
+            check.text(f"{key}.title", entry.get("title")) or name.replace("-", " ").capitalize()
+        )
+        duplex = check.choice(
+            f"{key}.duplex", entry.get("duplex"), parse_bool, "expected true or false"
+        )
+        packs.append(
+            PackSpec(
+                name=name,
+                title=title,
+                articles=tuple(a.strip() for a in articles),
+                note=check.text(f"{key}.note", entry.get("note")),
+                duplex=duplex_default if duplex is None else duplex,
+                line=check.mapping.line(key),
+            )
+        )
+    return tuple(packs)
 
 
 def _months(text: str) -> int:

@@ -43,6 +43,23 @@ class Organisation:
 
 
 @dataclass(frozen=True)
+class PackSpec:
+    """A leaflet pack: the leaflets a patient takes home, printed as one PDF."""
+
+    name: str
+    """Safe file-name stem: the pack is written to ``<output>/<name>.pdf``."""
+    title: str
+    articles: tuple[str, ...]
+    """Article slugs or glob patterns (``going-home-*``), in the order they are printed."""
+    note: str | None = None
+    """Printed on the cover (e.g. "Bring this pack to your follow-up appointment")."""
+    duplex: bool = False
+    """Start every leaflet on a right-hand page, for double-sided printing."""
+    line: int | None = None
+    """Line of the pack in handouts.yaml, for error messages."""
+
+
+@dataclass(frozen=True)
 class Article:
     """One health article, read and cleaned, ready to be laid out as a leaflet."""
 

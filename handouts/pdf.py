@@ -10,6 +10,7 @@ those records are captured too.
 
 from __future__ import annotations
 
+import io
 import logging
 import mimetypes
 from collections.abc import Iterator, Sequence
@@ -20,6 +21,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
+import pikepdf
 import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
@@ -40,6 +42,8 @@ class WorkspaceFetcher(URLFetcher):
         super().__init__(allowed_protocols={"file", "data"}, allow_redirects=False)
         self.roots = [root.resolve() for root in roots]
         self.refused: list[str] = []
+        self.served: set[str] = set()
+        """Files loaded for the current document: what a cached PDF depends on."""
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
         scheme = url.split(":", 1)[0].lower()
@@ -62,6 +66,7 @@ class WorkspaceFetcher(URLFetcher):
             return self._refuse(url, "not a regular file")
         if real.stat().st_size > MAX_RESOURCE_BYTES:
             return self._refuse(url, "file is too large")
+        self.served.add(str(real))
         content_type = mimetypes.guess_type(real.name)[0] or "application/octet-stream"
         return URLFetcherResponse(real.as_uri(), real.read_bytes(), {"Content-Type": content_type})
 
@@ -83,6 +88,8 @@ class PdfResult:
     data: bytes
     pages: int
     warnings: tuple[str, ...]
+    dependencies: tuple[str, ...] = ()
+    """Absolute paths of the files loaded while rendering (fonts, images, logo)."""
 
 
 class _Records(logging.Handler):
@@ -116,25 +123,31 @@ class PdfRenderer:
         self.fetcher = WorkspaceFetcher(roots)
         self.font_config = FontConfiguration()
         self._stylesheets: dict[Path, Any] = {}
+        self._sheet_files: dict[Path, frozenset[str]] = {}
         self._cache: dict[str, Any] = {}
 
     def _stylesheet(self, path: Path) -> Any:
         if path not in self._stylesheets:
+            # Fonts named by @font-face load now, once per process; note them as
+            # dependencies of every document that uses this stylesheet.
+            self.fetcher.served = set()
             self._stylesheets[path] = weasyprint.CSS(
                 string=path.read_text(encoding="utf-8"),
                 base_url=path.resolve().as_uri(),
                 url_fetcher=self.fetcher,
                 font_config=self.font_config,
             )
+            self._sheet_files[path] = frozenset(self.fetcher.served)
         return self._stylesheets[path]
 
     def render(
         self, html: str, *, base_url: str, stylesheets: Sequence[Path], pdf_variant: str | None
     ) -> PdfResult:
         """Lay out ``html`` and return the PDF; raise :class:`PdfError` if it cannot be made."""
-        self.fetcher.refused = []
         with _captured() as records:
             sheets = [self._stylesheet(p) for p in stylesheets]
+            self.fetcher.refused = []
+            self.fetcher.served = set().union(*(self._sheet_files[p] for p in stylesheets))
             try:
                 document = weasyprint.HTML(
                     string=html, base_url=base_url, url_fetcher=self.fetcher
@@ -146,7 +159,12 @@ class PdfRenderer:
                 raise PdfError(f"WeasyPrint could not make the PDF: {err}") from None
         refused = list(dict.fromkeys(self.fetcher.refused))
         other = [m for m in records.messages if not _is_refusal_echo(m)]
-        return PdfResult(bytes(data), len(document.pages), tuple(refused + other))
+        return PdfResult(
+            bytes(data),
+            len(document.pages),
+            tuple(refused + other),
+            tuple(sorted(self.fetcher.served)),
+        )
 
 
 def _is_refusal_echo(message: str) -> bool:
@@ -159,3 +177,135 @@ def _is_refusal_echo(message: str) -> bool:
             "Failed to load font",
         )
     )
+
+
+@dataclass(frozen=True)
+class PackPart:
+    """One leaflet to put in a pack."""
+
+    pdf: Path
+    title: str
+
+
+def pack_start_pages(front_pages: int, page_counts: Sequence[int], duplex: bool) -> list[int]:
+    """The page each leaflet starts on (1-based), after ``front_pages`` of cover and contents.
+
+    With ``duplex`` every leaflet starts on a right-hand (odd) page, so that
+    printed double-sided no leaflet shares a sheet with the one before.
+    """
+    starts = []
+    page = front_pages + 1
+    for count in page_counts:
+        if duplex and page % 2 == 0:
+            page += 1
+        starts.append(page)
+        page += count
+    return starts
+
+
+def assemble_pack(
+    front: bytes,
+    parts: Sequence[PackPart],
+    *,
+    duplex: bool,
+    title: str,
+    author: str,
+    language: str,
+    front_bookmark: str,
+) -> tuple[bytes, list[int], int]:
+    """Join the rendered cover and contents with finished leaflet PDFs.
+
+    Leaflets are never laid out again: their pages are copied as they are, so
+    they look exactly like the stand-alone leaflets, and a pack costs a small
+    fraction of its leaflets' rendering time. Object streams make the pack
+    smaller than its leaflets together, though each keeps its own font subset.
+    Returns the PDF, the page each leaflet starts on, and the page count.
+    """
+    pack = pikepdf.open(io.BytesIO(front))
+    starts: list[int] = []
+    opened = []
+    with pack.open_outline() as outline:
+        outline.root[:] = [pikepdf.OutlineItem(front_bookmark, 0)]
+        for part in parts:
+            source = pikepdf.open(part.pdf)
+            opened.append(source)
+            if duplex and len(pack.pages) % 2 == 1:
+                _blank_page_like(pack, pack.pages[-1])
+            start = len(pack.pages)
+            starts.append(start + 1)
+            pack.pages.extend(source.pages)
+            item = pikepdf.OutlineItem(part.title, start)
+            item.children.extend(_headings(source, start))
+            outline.root.append(item)
+    pack.Root.Lang = pikepdf.String(language)
+    pack.Root.PageMode = pikepdf.Name.UseOutlines
+    with pack.open_metadata(set_pikepdf_as_editor=False) as xmp:
+        xmp["dc:title"] = title
+    pack.docinfo["/Title"] = title
+    pack.docinfo["/Author"] = author
+    buffer = io.BytesIO()
+    pack.save(
+        buffer,
+        object_stream_mode=pikepdf.ObjectStreamMode.generate,
+        deterministic_id=True,
+    )
+    pages = len(pack.pages)
+    for source in opened:
+        source.close()
+    return buffer.getvalue(), starts, pages
+
+
+def _blank_page_like(pdf: pikepdf.Pdf, page: pikepdf.Page) -> None:
+    pdf.add_blank_page(page_size=(float(page.mediabox[2]), float(page.mediabox[3])))
+
+
+def _headings(source: pikepdf.Pdf, offset: int) -> list[pikepdf.OutlineItem]:
+    """The leaflet's own bookmarks (its headings), pointing into the pack.
+
+    A leaflet's outline is its title with the headings under it; under the
+    pack's entry for the leaflet, only the headings are wanted.
+    """
+    index = {page.objgen: number for number, page in enumerate(source.pages)}
+    with source.open_outline() as outline:
+        items = list(outline.root)
+        if len(items) == 1:
+            items = list(items[0].children)
+        return [_remap(item, index, offset) for item in items]
+
+
+def _remap(item: pikepdf.OutlineItem, index: dict[Any, int], offset: int) -> pikepdf.OutlineItem:
+    destination = item.destination
+    page = 0
+    left = top = None
+    if isinstance(destination, pikepdf.Array) and len(destination) >= 4:
+        page = index.get(destination[0].objgen, 0)
+        if destination[1] == pikepdf.Name.XYZ:
+            left, top = float(destination[2]), float(destination[3])
+    copy = pikepdf.OutlineItem(
+        item.title, offset + page, "XYZ" if top is not None else None, left=left, top=top
+    )
+    copy.children.extend(_remap(child, index, offset) for child in item.children)
+    return copy
+
+
+def engine_report() -> dict[str, str]:
+    """Versions of the rendering engine and whether the fast font subsetter is present."""
+    from weasyprint.text import ffi
+
+    pango = int(ffi.pango.pango_version())
+    return {
+        "WeasyPrint": WEASYPRINT_VERSION,
+        "pydyf": _version("pydyf"),
+        "pikepdf": _version("pikepdf"),
+        "Pango": f"{pango // 10000}.{pango // 100 % 100}.{pango % 100}",
+        "HarfBuzz subset library": "present" if ffi.harfbuzz_subset is not None else "missing",
+    }
+
+
+def _version(package: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"

@@ -28,6 +28,8 @@ from .model import Article
 
 ENTRY = "leaflet.html"
 """The file that makes a folder under templates/ a leaflet template."""
+PACK_ENTRY = "pack.html"
+"""A template's cover and contents for leaflet packs; ``leaflet``'s is used if absent."""
 
 LABELS_EN: dict[str, str] = {
     "written_by": "Written by",
@@ -39,6 +41,9 @@ LABELS_EN: dict[str, str] = {
     "of": "of",
     "original": "Read the original",
     "contact": "Contact",
+    "contents": "Contents",
+    "pack_date": "Printed",
+    "pack_count": "leaflets in this pack",
 }
 """Words the templates print, so templates contain no English of their own."""
 
@@ -131,12 +136,10 @@ class Renderer:
         self.env.filters["shorturl"] = short_url
         self.env.filters["cssstring"] = css_string
 
-    def render(self, article: Article, template: Template) -> RenderedLeaflet:
-        """Return the leaflet HTML for ``article``."""
+    def base_context(self) -> dict[str, Any]:
+        """What every template sees: the organisation, branding, paper and labels."""
         config = self.config
-        context: dict[str, Any] = {
-            "article": article,
-            "body": Markup(article.body_html),  # sanitised by the reader
+        return {
             "org": config.organisation,
             "logo_url": config.organisation.logo.as_uri() if config.organisation.logo else None,
             "brand_colour": config.brand_colour,
@@ -144,15 +147,69 @@ class Renderer:
             "labels": LABELS_EN,
             "generator": f"handouts {__version__}",
         }
+
+    def render(self, article: Article, template: Template) -> RenderedLeaflet:
+        """Return the leaflet HTML for ``article``."""
+        context = {
+            **self.base_context(),
+            "article": article,
+            "body": Markup(article.body_html),  # sanitised by the reader
+        }
+        html = self.render_named(f"{template.name}/{ENTRY}", context)
+        return RenderedLeaflet(html, article.source_path.parent.resolve().as_uri() + "/", template)
+
+    def render_named(self, name: str, context: dict[str, Any]) -> str:
+        """Render one template file; template mistakes become a one-line TemplateError."""
+        config = self.config
         try:
-            html = self.env.get_template(f"{template.name}/{ENTRY}").render(context)
+            return self.env.get_template(name).render(context)
         except jinja2.TemplateSyntaxError as err:
             where = _template_path(err.filename, config)
             raise TemplateError(f"{where}:{err.lineno}: {err.message}") from None
         except jinja2.TemplateError as err:
             where = _location(sys.exc_info()[2], config)
             raise TemplateError(f"{where}: {err.message or err}") from None
-        return RenderedLeaflet(html, article.source_path.parent.resolve().as_uri() + "/", template)
+
+
+@dataclass(frozen=True)
+class PackEntry:
+    """One line of a pack's contents page."""
+
+    title: str
+    page: int | None
+    """The pack page the leaflet starts on; ``None`` while the contents is being measured."""
+
+
+class PackFront:
+    """Renders the cover and contents page of leaflet packs."""
+
+    def __init__(self, renderer: Renderer, template: Template) -> None:
+        self.renderer = renderer
+        self.template = template
+
+    def render(
+        self,
+        *,
+        title: str,
+        note: str | None,
+        printed: dt.date,
+        entries: list[PackEntry],
+        duplex: bool,
+        language: str = "en",
+    ) -> str:
+        name = f"{self.template.name}/{PACK_ENTRY}"
+        if not (self.template.directory / PACK_ENTRY).is_file():
+            name = f"leaflet/{PACK_ENTRY}"
+        context = {
+            **self.renderer.base_context(),
+            "title": title,
+            "note": note,
+            "printed": printed,
+            "entries": entries,
+            "duplex": duplex,
+            "language": language,
+        }
+        return self.renderer.render_named(name, context)
 
 
 def long_date(day: dt.date | None) -> str:

@@ -53,23 +53,31 @@ def test_bad_article_is_reported_and_the_good_one_still_built(
     assert result.exit_code == 1
     assert expected in lines(result.stderr)
     assert "Traceback" not in result.output
-    assert lines(result.stdout)[-1].startswith("Built 1 of 2 leaflets in output/ in ")
-    assert lines(result.stdout)[-1].endswith(f"; 1 failed: content/{name}.")
+    summary = lines(result.stdout)[-1]
+    assert summary.startswith("Built 1 of 2 leaflets (1 rendered, 0 reused) in output/ in ")
+    assert summary.endswith(f"; 1 failed: content/{name}; pack not written: leaflet-pack.")
+    # The pack of every article is held back by the bad one, and says so.
+    assert (
+        f"error: pack 'leaflet-pack' not written: held back by content/{name}, which failed"
+        in lines(result.stderr)
+    )
     assert (workspace / "output" / "good.pdf").stat().st_size > 1000
-    assert sorted(p.name for p in (workspace / "output").iterdir()) == ["good.pdf"]
+    assert sorted(p.name for p in (workspace / "output").glob("*.pdf")) == ["good.pdf"]
 
 
 def test_clean_build_exits_zero(workspace: Path, fixture_articles: Path) -> None:
     result = run("build")
     assert result.exit_code == 0, result.output
-    assert lines(result.stdout)[-1].startswith("Built 3 leaflets in output/ in ")
-    assert len(list((workspace / "output").glob("*.pdf"))) == 3
+    assert lines(result.stdout)[-1].startswith(
+        "Built 3 leaflets (3 rendered, 0 reused) and 1 pack in output/ in "
+    )
+    assert len(list((workspace / "output").glob("*.pdf"))) == 4  # three leaflets and the pack
 
 
 def test_named_files_and_output_folder(workspace: Path, fixture_articles: Path) -> None:
     result = run("build", "content/cms-export.txt", "-o", "print")
     assert result.exit_code == 0, result.output
-    assert [p.name for p in (workspace / "print").iterdir()] == ["cms-export.pdf"]
+    assert [p.name for p in (workspace / "print").glob("*.pdf")] == ["cms-export.pdf"]
 
 
 def test_strict_fails_on_warnings_and_writes_nothing(workspace: Path, write: WriteFile) -> None:
@@ -145,7 +153,9 @@ def test_init_makes_a_workspace_that_builds(
     assert (tmp_path / "ward7" / "handouts.yaml").is_file()
     result = run("build", "-w", "ward7")
     assert result.exit_code == 0, result.output
-    assert [p.name for p in (tmp_path / "ward7" / "output").glob("*.pdf")] == ["example.pdf"]
+    assert sorted(p.name for p in (tmp_path / "ward7" / "output").glob("*.pdf")) == [
+        "example.pdf", "leaflet-pack.pdf"
+    ]
     again = run("init", "ward7")
     assert (again.exit_code, again.stderr) == (
         1,

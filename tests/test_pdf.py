@@ -36,7 +36,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BuildResult]:
 def test_one_pdf_per_article(built: tuple[Path, BuildResult]) -> None:
     output, result = built
     assert sorted(p.name for p in output.glob("*.pdf")) == [
-        "cms-export.pdf", "inhaler-technique.pdf", "pasted-web-page.pdf",
+        "cms-export.pdf", "inhaler-technique.pdf", "leaflet-pack.pdf", "pasted-web-page.pdf",
     ]  # fmt: skip
     assert all(r.pages >= 1 for r in result.leaflets)
     assert not list(output.glob(".*.tmp")), "temporary files were left behind"
@@ -69,8 +69,9 @@ def test_cleaned_text_has_no_leftovers(built: tuple[Path, BuildResult]) -> None:
 
 
 def test_every_page_is_numbered_with_the_total(built: tuple[Path, BuildResult]) -> None:
-    for pdf in built[0].glob("*.pdf"):
-        reader = PdfReader(pdf)
+    for pdf in built[1].leaflets:
+        assert pdf.pdf is not None
+        reader = PdfReader(pdf.pdf)
         total = len(reader.pages)
         for index in range(total):
             page = text_of(reader, index)

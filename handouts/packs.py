@@ -1,0 +1,165 @@
+"""Leaflet packs: which leaflets go in each, and how a pack PDF is put together.
+
+Part of the build stage. A pack is assembled from the leaflet PDFs the build
+has just made or reused, never by laying leaflets out again; only its cover
+and contents page are rendered.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .cache import Cache, CacheEntry, file_sha256
+from .config import DEFAULT_PACK, Config
+from .errors import ConfigError
+from .model import PackSpec
+from .render import PackEntry, PackFront
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from .pdf import PdfRenderer
+
+DEFAULT_PACK_TITLE = "Leaflet pack"
+
+
+@dataclass(frozen=True)
+class PackResult:
+    """What happened to one pack."""
+
+    name: str
+    title: str
+    slugs: tuple[str, ...]
+    pdf: Path | None = None
+    pages: int = 0
+    starts: tuple[int, ...] = ()
+    """The pack page each leaflet starts on, in the order of ``slugs``."""
+    sha256: str | None = None
+    reused: bool = False
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def pack_specs(config: Config, slugs: Sequence[str]) -> tuple[PackSpec, ...]:
+    """The packs to build: those declared, or one pack of every article."""
+    if config.packs:
+        return config.packs
+    return (PackSpec(DEFAULT_PACK, DEFAULT_PACK_TITLE, tuple(slugs), duplex=config.duplex),)
+
+
+def resolve_members(
+    specs: Sequence[PackSpec], slugs: Sequence[str], config: Config
+) -> dict[str, tuple[str, ...]]:
+    """Expand each pack's names and patterns into slugs, in the order given.
+
+    A name or pattern that matches no article is a configuration error naming
+    the pack and the name; all such problems are reported together.
+    """
+    known = list(slugs)
+    members: dict[str, tuple[str, ...]] = {}
+    problems = []
+    for spec in specs:
+        chosen: dict[str, None] = {}
+        for pattern in spec.articles:
+            matched = sorted(s for s in known if fnmatch.fnmatchcase(s, pattern))
+            if not matched:
+                where = f"handouts.yaml:{spec.line}: " if spec.line else ""
+                problems.append(
+                    f"{where}packs.{spec.name}: no article named '{pattern}' "
+                    f"(article names are file names without the ending, e.g. "
+                    f"'{known[0] if known else 'hand-washing'}')"
+                )
+            chosen.update(dict.fromkeys(matched))
+        members[spec.name] = tuple(chosen)
+    if problems:
+        raise ConfigError(problems, path=config.display(config.workspace / "handouts.yaml"))
+    return members
+
+
+def make_pack(
+    *,
+    name: str,
+    title: str,
+    note: str | None,
+    duplex: bool,
+    leaflets: Sequence[tuple[str, str, Path, int, str]],
+    front: PackFront,
+    printed: dt.date,
+    renderer: PdfRenderer,
+    target: Path,
+    cache: Cache | None,
+    write: Callable[[Path, bytes], None],
+) -> PackResult:
+    """Render the cover and contents, join them with the leaflets, write ``target``.
+
+    ``leaflets`` holds (slug, title, pdf, pages, sha256) for each leaflet in order.
+    With a ``cache``, an unchanged pack is reused; ad-hoc packs pass ``None``,
+    so the note a nurse typed for one patient is stored nowhere.
+    """
+    from .pdf import PackPart, assemble_pack, pack_start_pages
+
+    slugs = tuple(slug for slug, *_ in leaflets)
+    template = front.template
+
+    def front_html(starts: Sequence[int | None]) -> str:
+        entries = [PackEntry(t, s) for (_, t, _, _, _), s in zip(leaflets, starts, strict=True)]
+        return front.render(title=title, note=note, printed=printed, entries=entries, duplex=duplex)
+
+    placeholder = front_html([None] * len(leaflets))
+    key = None
+    if cache is not None:
+        key = cache.key(
+            html=placeholder + "".join(f"\n{sha}:{pages}" for *_, pages, sha in leaflets),
+            stylesheets=template.stylesheets,
+            options={"pack": True, "duplex": duplex},
+        )
+        entry = cache.lookup(f"pack:{name}", key, target)
+        if entry is not None:
+            return PackResult(
+                name, title, slugs, target, entry.pages, entry.starts, entry.sha256, reused=True
+            )
+
+    # The contents page lists page numbers that depend on how many pages the
+    # cover and contents take: measure with placeholders, then number.
+    base_url = template.directory.as_uri() + "/"
+    measured = renderer.render(
+        placeholder, base_url=base_url, stylesheets=template.stylesheets, pdf_variant=None
+    )
+    front_pages = measured.pages
+    for _ in range(3):
+        starts = pack_start_pages(front_pages, [p for *_, p, _ in leaflets], duplex)
+        made = renderer.render(
+            front_html(starts),
+            base_url=base_url,
+            stylesheets=template.stylesheets,
+            pdf_variant=None,
+        )
+        if made.pages == front_pages:
+            break
+        front_pages = made.pages
+    data, actual_starts, pages = assemble_pack(
+        made.data,
+        [PackPart(pdf, leaflet_title) for _, leaflet_title, pdf, _, _ in leaflets],
+        duplex=duplex,
+        title=title,
+        author=front.renderer.config.organisation.name,
+        language="en",
+        front_bookmark=title,
+    )
+    # The contents page printed ``starts``; the assembled PDF must agree.
+    assert actual_starts == starts, (actual_starts, starts)
+    write(target, data)
+    sha = file_sha256(target)
+    if cache is not None and key is not None:
+        cache.store(
+            f"pack:{name}",
+            CacheEntry(key=key, sha256=sha, pages=pages, starts=tuple(starts)),
+        )
+    return PackResult(name, title, slugs, target, pages, tuple(starts), sha)
