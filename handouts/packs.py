@@ -8,6 +8,7 @@ and contents page are rendered.
 from __future__ import annotations
 
 import fnmatch
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,8 @@ class PackResult:
     sha256: str | None = None
     reused: bool = False
     error: str | None = None
+    seconds: float = 0.0
+    """Time spent making the pack (cover, contents and assembly); 0 when reused."""
 
     @property
     def ok(self) -> bool:
@@ -105,6 +108,7 @@ def make_pack(
     """
     from .pdf import PackPart, assemble_pack, pack_start_pages
 
+    started = time.perf_counter()
     slugs = tuple(slug for slug, *_ in leaflets)
     template = front.template
 
@@ -162,4 +166,7 @@ def make_pack(
             f"pack:{name}",
             CacheEntry(key=key, sha256=sha, pages=pages, starts=tuple(starts)),
         )
-    return PackResult(name, title, slugs, target, pages, tuple(starts), sha)
+    return PackResult(
+        name, title, slugs, target, pages, tuple(starts), sha,
+        seconds=time.perf_counter() - started,
+    )  # fmt: skip

@@ -154,7 +154,8 @@ def test_init_makes_a_workspace_that_builds(
     result = run("build", "-w", "ward7")
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "ward7" / "output").glob("*.pdf")) == [
-        "example.pdf", "leaflet-pack.pdf"
+        "example.pdf",
+        "leaflet-pack.pdf",
     ]
     again = run("init", "ward7")
     assert (again.exit_code, again.stderr) == (
