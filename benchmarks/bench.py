@@ -89,7 +89,8 @@ def make_workspace(root: Path, count: int, seed: int = 1) -> Path:
         elif shape == 1:
             answer = body.replace("\n", "\\n")
             text = (
-                f"---\ntitle: >-\n    {title}\ndate: 2025-06-01\nseo:\n  title: QuickTakes | Medicine\n"
+                f"---\ntitle: >-\n    {title}\ndate: 2025-06-01\n"
+                "seo:\n  title: QuickTakes | Medicine\n"
                 f"author: QuickTakes\nanswer: >-\n    {answer}\nurl: /learn/{slug}\n---\n\n&nbsp;\n"
             )
             (root / "content" / f"{slug}.txt").write_text(text)

@@ -582,22 +582,27 @@ class _Build:
                 self._record(item, _render_job(item.job), cache)
             return
         roots = [config.workspace, *template_roots(config)]
-        # spawn, not fork: WeasyPrint and its C libraries are not fork-safe.
-        with ProcessPoolExecutor(
-            max_workers=min(jobs, len(todo)),
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_worker,
-            initargs=(roots,),
-            max_tasks_per_child=WORKER_TASKS,
-        ) as pool:
-            futures = {pool.submit(_render_job, item.job): item for item in todo if item.job}
-            for future in as_completed(futures):
-                item = futures[future]
-                try:
-                    outcome = future.result()
-                except Exception as err:  # a worker died (out of memory, killed)
-                    outcome = _Outcome(item.article.slug, error=f"the renderer stopped ({err})")
-                self._record(item, outcome, cache)
+        # Workers are recycled by giving each batch a fresh pool, not with
+        # max_tasks_per_child: on Python 3.11 to 3.15b3 that option deadlocks
+        # once a worker retires (CPython gh-115634).
+        batch = jobs * WORKER_TASKS
+        for first in range(0, len(todo), batch):
+            chunk = todo[first : first + batch]
+            # spawn, not fork: WeasyPrint and its C libraries are not fork-safe.
+            with ProcessPoolExecutor(
+                max_workers=min(jobs, len(chunk)),
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+                initargs=(roots,),
+            ) as pool:
+                futures = {pool.submit(_render_job, i.job): i for i in chunk if i.job}
+                for future in as_completed(futures):
+                    item = futures[future]
+                    try:
+                        outcome = future.result()
+                    except Exception as err:  # a worker died (out of memory, killed)
+                        outcome = _Outcome(item.article.slug, error=f"the renderer stopped ({err})")
+                    self._record(item, outcome, cache)
 
     def _record(self, item: _Planned, outcome: _Outcome, cache: Cache) -> None:
         item.warnings.extend(Finding(item.shown, w) for w in outcome.warnings)
@@ -682,7 +687,7 @@ class _Build:
                 result = make_pack(
                     name=name, title=title, note=note, duplex=duplex, leaflets=leaflets,
                     front=PackFront(self.renderer, template), printed=build_date(),
-                    renderer=self._pdf_renderer(), target=target, cache=cache,
+                    renderer=self._pdf_renderer, target=target, cache=cache,
                     write=write_atomic,
                 )  # fmt: skip
             except HandoutsError as err:

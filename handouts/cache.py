@@ -50,6 +50,8 @@ class CacheEntry:
     """(absolute path, SHA-256) of every file loaded while rendering."""
     starts: tuple[int, ...] = ()
     """For packs: the page each leaflet starts on."""
+    front_pages: int = 0
+    """For packs: pages of cover and contents, the first guess when the pack is remade."""
 
 
 def file_sha256(path: Path) -> str:
@@ -133,6 +135,7 @@ class Cache:
                         (str(d[0]), str(d[1])) for d in entry.get("dependencies", ())
                     ),
                     starts=tuple(entry.get("starts", ())),
+                    front_pages=int(entry.get("front_pages", 0)),
                 )
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             # No cache, or one from another version or damaged: build everything.

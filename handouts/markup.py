@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -324,6 +325,11 @@ def _repeats(words: list[str], earlier: list[str]) -> bool:
     if len(words) < _MIN_WORDS_NEAR or min(len(words), len(earlier)) < 0.5 * max(
         len(words), len(earlier)
     ):
+        return False
+    # Words matched in order can be no more than the words the two share, so
+    # most pairs are ruled out here without the costly sequence comparison.
+    shared = sum((Counter(words) & Counter(earlier)).values())
+    if shared / len(words) < NEAR_DUPLICATE:
         return False
     matcher = difflib.SequenceMatcher(None, earlier, words, autojunk=False)
     matched = sum(block.size for block in matcher.get_matching_blocks())

@@ -8,6 +8,7 @@ and contents page are rendered.
 from __future__ import annotations
 
 import fnmatch
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from .cache import Cache, CacheEntry, file_sha256
 from .config import DEFAULT_PACK, Config
-from .errors import ConfigError
+from .errors import ConfigError, PdfError
 from .model import PackSpec
 from .render import PackEntry, PackFront
 
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from .pdf import PdfRenderer
 
 DEFAULT_PACK_TITLE = "Leaflet pack"
+CONTENTS_PER_PAGE = 18
+"""About how many leaflets the default contents page lists per A4 page."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,7 @@ def make_pack(
     leaflets: Sequence[tuple[str, str, Path, int, str]],
     front: PackFront,
     printed: dt.date,
-    renderer: PdfRenderer,
+    renderer: Callable[[], PdfRenderer],
     target: Path,
     cache: Cache | None,
     write: Callable[[Path, bytes], None],
@@ -103,6 +106,8 @@ def make_pack(
     """Render the cover and contents, join them with the leaflets, write ``target``.
 
     ``leaflets`` holds (slug, title, pdf, pages, sha256) for each leaflet in order.
+    ``renderer`` is called only if the pack must be made: loading WeasyPrint
+    costs half a second that a build with nothing to render should not pay.
     With a ``cache``, an unchanged pack is reused; ad-hoc packs pass ``None``,
     so the note a nurse typed for one patient is stored nowhere.
     """
@@ -130,16 +135,19 @@ def make_pack(
                 name, title, slugs, target, entry.pages, entry.starts, entry.sha256, reused=True
             )
 
-    # The contents page lists page numbers that depend on how many pages the
-    # cover and contents take: measure with placeholders, then number.
+    # The contents lists page numbers that depend on how many pages the cover
+    # and contents take. Guess that (from the last time this pack was made, or
+    # by estimate), number the contents, and render again only if it was wrong.
     base_url = template.directory.as_uri() + "/"
-    measured = renderer.render(
-        placeholder, base_url=base_url, stylesheets=template.stylesheets, pdf_variant=None
-    )
-    front_pages = measured.pages
-    for _ in range(3):
+    pdf = renderer()
+    previous = cache.entries.get(f"pack:{name}") if cache is not None else None
+    if previous is not None and previous.front_pages:
+        front_pages = previous.front_pages
+    else:
+        front_pages = 1 + math.ceil(len(leaflets) / CONTENTS_PER_PAGE)
+    for _ in range(4):
         starts = pack_start_pages(front_pages, [p for *_, p, _ in leaflets], duplex)
-        made = renderer.render(
+        made = pdf.render(
             front_html(starts),
             base_url=base_url,
             stylesheets=template.stylesheets,
@@ -148,6 +156,8 @@ def make_pack(
         if made.pages == front_pages:
             break
         front_pages = made.pages
+    else:
+        raise PdfError("the contents page numbers would not settle; please report this")
     data, actual_starts, pages = assemble_pack(
         made.data,
         [PackPart(pdf, leaflet_title) for _, leaflet_title, pdf, _, _ in leaflets],
@@ -164,7 +174,9 @@ def make_pack(
     if cache is not None and key is not None:
         cache.store(
             f"pack:{name}",
-            CacheEntry(key=key, sha256=sha, pages=pages, starts=tuple(starts)),
+            CacheEntry(
+                key=key, sha256=sha, pages=pages, starts=tuple(starts), front_pages=front_pages
+            ),
         )
     return PackResult(
         name, title, slugs, target, pages, tuple(starts), sha,

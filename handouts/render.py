@@ -42,6 +42,7 @@ LABELS_EN: dict[str, str] = {
     "original": "Read the original",
     "contact": "Contact",
     "contents": "Contents",
+    "leaflet": "Leaflet",
     "pack_date": "Printed",
     "pack_count": "leaflets in this pack",
 }

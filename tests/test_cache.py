@@ -87,7 +87,10 @@ def test_template_stylesheet_change_rerenders(three: Path) -> None:
 
 
 def test_a_changed_image_rerenders_the_leaflet_using_it(three: Path, write: WriteFile) -> None:
-    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="{}"/></svg>'
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20">'
+        '<rect width="40" height="{}"/></svg>'
+    )
     write("diagram.svg", svg.format(20))
     write("beta.md", "---\ntitle: Beta\ndate: 2025-01-01\n---\n![A diagram](diagram.svg)\n")
     assert rendered(build(load_config(three), jobs=1)) == {"beta"}
@@ -122,3 +125,28 @@ def test_parallel_build_writes_the_same_bytes(three: Path, tmp_path: Path) -> No
 def test_damaged_cache_means_a_full_build(three: Path) -> None:
     (three / "output" / ".handouts-cache.json").write_text("{not json")
     assert rendered(build(load_config(three), jobs=1)) == {"alpha", "beta", "gamma"}
+
+
+def test_workers_are_recycled_without_hanging(
+    workspace: Path, write: WriteFile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Five leaflets, two workers, a fresh pool every two: must finish, not deadlock."""
+    import signal
+    import sys
+
+    # handouts.build is also the name of the function; the module is in sys.modules.
+    monkeypatch.setattr(sys.modules["handouts.build"], "WORKER_TASKS", 1)
+    for number in range(5):
+        write(f"a{number}.md", f"---\ntitle: A{number}\ndate: 2025-01-01\n---\nText {number}.\n")
+
+    def too_slow(*_: object) -> None:
+        raise TimeoutError("the parallel build hung")
+
+    previous = signal.signal(signal.SIGALRM, too_slow)
+    signal.alarm(120)
+    try:
+        result = build(load_config(workspace), jobs=2, packs=False)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert rendered(result) == {f"a{n}" for n in range(5)}

@@ -65,7 +65,8 @@ def test_unknown_settings_are_warnings(workspace: Path) -> None:
     (workspace / "handouts.yaml").write_text("organisation: {nmae: Trust}\ncolours: red\n")
     config = load_config(workspace)
     assert [str(w) for w in config.warnings] == [
-        "handouts.yaml:2: colours: unknown setting (known: organisation, brand, sources, leaflets, packs)",
+        "handouts.yaml:2: colours: unknown setting "
+        "(known: organisation, brand, sources, leaflets, packs)",
         "handouts.yaml:1: organisation.nmae: unknown setting "
         "(known: name, department, phone, email, website, address, logo)",
     ]
