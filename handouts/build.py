@@ -273,6 +273,7 @@ class _Job:
     stylesheets: tuple[Path, ...]
     target: Path
     strict: bool
+    pdf_variant: str | None
 
 
 @dataclass(frozen=True)
@@ -301,7 +302,10 @@ def _render_job(job: _Job) -> _Outcome:
     assert _WORKER is not None
     try:
         made = _WORKER.render(
-            job.html, base_url=job.base_url, stylesheets=job.stylesheets, pdf_variant=None
+            job.html,
+            base_url=job.base_url,
+            stylesheets=job.stylesheets,
+            pdf_variant=job.pdf_variant,
         )
     except HandoutsError as err:
         return _Outcome(job.slug, error=err.message)
@@ -550,7 +554,9 @@ class _Build:
                 continue
             target = config.output / f"{article.slug}.pdf"
             item.key = cache.key(
-                html=leaflet.html, stylesheets=leaflet.template.stylesheets, options={}
+                html=leaflet.html,
+                stylesheets=leaflet.template.stylesheets,
+                options={"pdf_variant": config.pdf_variant},
             )
             entry = cache.lookup(article.slug, item.key, target)
             if entry is not None:
@@ -564,6 +570,7 @@ class _Build:
                 leaflet.template.stylesheets,
                 target,
                 self.strict,
+                config.pdf_variant,
             )
             todo.append(item)
         if not todo:
@@ -688,12 +695,19 @@ class _Build:
                     name=name, title=title, note=note, duplex=duplex, leaflets=leaflets,
                     front=PackFront(self.renderer, template), printed=build_date(),
                     renderer=self._pdf_renderer, target=target, cache=cache,
-                    write=write_atomic,
+                    write=write_atomic, pdf_variant=self.config.pdf_variant,
                 )  # fmt: skip
             except HandoutsError as err:
                 result = PackResult(
                     name, title, tuple(slugs), error=f"pack '{name}': {err.message}"
                 )
+            except Exception as err:  # a bug in one pack must not lose the others
+                logger.debug("unexpected failure making pack %s", name, exc_info=True)
+                result = PackResult(
+                    name, title, tuple(slugs),
+                    error=f"pack '{name}': unexpected error ({type(err).__name__}: {err}); "
+                    "please report it",
+                )  # fmt: skip
         if self.progress.pack:
             self.progress.pack(result)
         return result

@@ -13,7 +13,7 @@ import click
 from . import __version__
 from .build import BuildResult, LeafletResult, Progress, build, check, init_workspace
 from .build import make_adhoc_pack as make_adhoc_pack
-from .config import load_config
+from .config import PDF_VARIANTS, load_config
 from .packs import PackResult
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -116,9 +116,16 @@ def cli() -> None:
     help="Build only this pack (from handouts.yaml) and its leaflets",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar")
+@click.option(
+    "--pdf-variant",
+    type=click.Choice([*PDF_VARIANTS, "none"]),
+    default=None,
+    help="PDF standard to write [default: pdf/ua-1, tagged and accessible]",
+)
 def build_command(
     paths: tuple[Path, ...], workspace: Path, output: Path | None, template: str | None,
     strict: bool, jobs: int | None, no_pack: bool, pack: str | None, quiet: bool,
+    pdf_variant: str | None,
 ) -> None:  # fmt: skip
     """Render one PDF leaflet per article, and the leaflet packs.
 
@@ -134,7 +141,7 @@ def build_command(
       handouts build content/hand-washing.md -o ~/print
       handouts build -w ~/trust-leaflets --strict
     """
-    config = load_config(workspace, output=output)
+    config = load_config(workspace, output=output, pdf_variant=pdf_variant)
     for finding in config.warnings:
         click.echo(f"warning: {finding}", err=True)
     with _progress(quiet) as progress:
@@ -171,9 +178,16 @@ def build_command(
 )
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help=JOBS_HELP)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar")
+@click.option(
+    "--pdf-variant",
+    type=click.Choice([*PDF_VARIANTS, "none"]),
+    default=None,
+    help="PDF standard to write [default: pdf/ua-1, tagged and accessible]",
+)
 def pack_command(
     articles: tuple[str, ...], target: Path, title: str, note: str | None,
     duplex: bool | None, workspace: Path, jobs: int | None, quiet: bool,
+    pdf_variant: str | None,
 ) -> None:  # fmt: skip
     """Make one pack from the leaflets you pick for a patient.
 
@@ -186,7 +200,7 @@ def pack_command(
           --title "Going home after your operation" \\
           --note "Your follow-up is on 3 March with Mr Shah" -o ~/print/mrs-jones.pdf
     """
-    config = load_config(workspace)
+    config = load_config(workspace, pdf_variant=pdf_variant)
     for finding in config.warnings:
         click.echo(f"warning: {finding}", err=True)
     with _progress(quiet) as progress:

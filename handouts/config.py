@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import ConfigError, ContentError
+from .errors import ConfigError, ContentError, HandoutsError
 from .frontmatter import YamlMapping, decode, load_mapping
 from .model import Finding, Organisation, PackSpec
 
@@ -24,6 +24,14 @@ PAPER_SIZES = {"a4": "A4", "a5": "A5", "letter": "Letter", "us-letter": "Letter"
 DEFAULT_TEMPLATE = "leaflet"
 DEFAULT_REVIEW_MONTHS = 36
 """Three years: the NHS design-pattern example and a common trust review cycle."""
+PDF_VARIANTS = (
+    "pdf/ua-1", "pdf/ua-2", "pdf/a-1a", "pdf/a-1b", "pdf/a-2a", "pdf/a-2b", "pdf/a-2u",
+    "pdf/a-3a", "pdf/a-3b", "pdf/a-3u", "pdf/a-4e", "pdf/a-4f", "pdf/a-4u",
+    "pdf/x-1a", "pdf/x-3", "pdf/x-4", "pdf/x-5g",
+)  # fmt: skip
+"""The PDF standards WeasyPrint can write (a test keeps this in step with WeasyPrint)."""
+DEFAULT_PDF_VARIANT = "pdf/ua-1"
+"""Tagged, accessible PDF (PDF/UA-1): screen readers, reflow, document language."""
 DEFAULT_BRAND_COLOUR = "#005eb8"
 """NHS Blue (RGB 0/94/184)."""
 LOGO_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg")
@@ -32,7 +40,7 @@ _KNOWN: dict[str, tuple[str, ...]] = {
     "organisation": ("name", "department", "phone", "email", "website", "address", "logo"),
     "brand": ("colour", "color"),
     "sources": (),
-    "leaflets": ("template", "paper", "review_months", "duplex"),
+    "leaflets": ("template", "paper", "review_months", "duplex", "pdf_variant"),
     "packs": (),
 }
 _PACK_KEYS = ("title", "articles", "note", "duplex")
@@ -58,6 +66,8 @@ class Config:
     review_months: int = DEFAULT_REVIEW_MONTHS
     duplex: bool = False
     """Start each leaflet in a pack on a right-hand page (double-sided printing)."""
+    pdf_variant: str | None = DEFAULT_PDF_VARIANT
+    """The PDF standard written; ``None`` for plain, untagged PDF."""
     packs: tuple[PackSpec, ...] = ()
     """Packs declared in handouts.yaml; empty means one pack of every article."""
     output_dir: Path | None = None
@@ -93,6 +103,7 @@ def load_config(
     *,
     output: str | Path | None = None,
     template: str | None = None,
+    pdf_variant: str | None = None,
 ) -> Config:
     """Read ``<workspace>/handouts.yaml`` (if present) and apply command-line overrides.
 
@@ -116,6 +127,14 @@ def load_config(
         values["output_dir"] = Path(output).resolve()
     if template is not None:
         values["template"] = template
+    if pdf_variant is not None:
+        try:
+            values["pdf_variant"] = parse_pdf_variant(pdf_variant) or None
+        except ValueError:
+            raise HandoutsError(
+                f"Unknown PDF variant '{pdf_variant}'; "
+                f"expected one of: {', '.join(PDF_VARIANTS)} or none"
+            ) from None
     return Config(
         workspace=root,
         path=config_path if config_path.is_file() else None,
@@ -237,6 +256,14 @@ def _validate(mapping: YamlMapping, root: Path, shown: str) -> tuple[dict[str, A
     )
     if months is not None:
         values["review_months"] = months
+    variant = check.choice(
+        "leaflets.pdf_variant",
+        leaflets.get("pdf_variant"),
+        parse_pdf_variant,
+        f"expected one of: {', '.join(PDF_VARIANTS)} or none",
+    )
+    if variant is not None:
+        values["pdf_variant"] = variant or None
     duplex = check.choice(
         "leaflets.duplex", leaflets.get("duplex"), parse_bool, "expected true or false"
     )
@@ -255,6 +282,16 @@ def parse_paper(text: str) -> str:
         return PAPER_SIZES[text.strip().lower().replace(" ", "-")]
     except KeyError:
         raise ValueError(text) from None
+
+
+def parse_pdf_variant(text: str) -> str:
+    """A WeasyPrint PDF variant name, or "" for plain PDF; ValueError if unknown."""
+    lowered = text.strip().lower()
+    if lowered in ("none", "plain", ""):
+        return ""
+    if lowered not in PDF_VARIANTS:
+        raise ValueError(text)
+    return lowered
 
 
 def parse_bool(text: str) -> bool:

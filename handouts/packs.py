@@ -102,6 +102,7 @@ def make_pack(
     target: Path,
     cache: Cache | None,
     write: Callable[[Path, bytes], None],
+    pdf_variant: str | None = None,
 ) -> PackResult:
     """Render the cover and contents, join them with the leaflets, write ``target``.
 
@@ -127,7 +128,7 @@ def make_pack(
         key = cache.key(
             html=placeholder + "".join(f"\n{sha}:{pages}" for *_, pages, sha in leaflets),
             stylesheets=template.stylesheets,
-            options={"pack": True, "duplex": duplex},
+            options={"pack": True, "duplex": duplex, "pdf_variant": pdf_variant},
         )
         entry = cache.lookup(f"pack:{name}", key, target)
         if entry is not None:
@@ -151,7 +152,7 @@ def make_pack(
             front_html(starts),
             base_url=base_url,
             stylesheets=template.stylesheets,
-            pdf_variant=None,
+            pdf_variant=pdf_variant,
         )
         if made.pages == front_pages:
             break

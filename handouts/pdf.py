@@ -224,6 +224,7 @@ def assemble_pack(
     pack = pikepdf.open(io.BytesIO(front))
     starts: list[int] = []
     opened = []
+    structure = _Structure(pack)
     with pack.open_outline() as outline:
         outline.root[:] = [pikepdf.OutlineItem(front_bookmark, 0)]
         for part in parts:
@@ -234,6 +235,7 @@ def assemble_pack(
             start = len(pack.pages)
             starts.append(start + 1)
             pack.pages.extend(source.pages)
+            structure.add(source, start)
             item = pikepdf.OutlineItem(part.title, start)
             item.children.extend(_headings(source, start))
             outline.root.append(item)
@@ -253,6 +255,75 @@ def assemble_pack(
     for source in opened:
         source.close()
     return buffer.getvalue(), starts, pages
+
+
+class _Structure:
+    """Keeps a pack a tagged PDF: merges each leaflet's structure tree into the pack's.
+
+    A tagged page names its entries in the document's ParentTree by number
+    (``/StructParents``, and ``/StructParent`` on links). Each leaflet numbers
+    from 0, so its numbers are moved past the pack's before its tree is joined
+    under the pack's document element as a ``Part``.
+    """
+
+    def __init__(self, pack: pikepdf.Pdf) -> None:
+        self.pack = pack
+        root = pack.Root.get("/StructTreeRoot")
+        self.enabled = root is not None
+        if root is None:
+            return
+        self.root = root
+        self.tree = pikepdf.NumberTree(root.ParentTree)
+        self.next_key = max((int(k) for k, _ in self.tree.items()), default=-1) + 1
+        kids = root.K
+        self.document = kids if isinstance(kids, pikepdf.Dictionary) else kids[0]
+        if not isinstance(self.document.get("/K"), pikepdf.Array):
+            self.document.K = pikepdf.Array([self.document.K] if "/K" in self.document else [])
+
+    def add(self, source: pikepdf.Pdf, first_page: int) -> None:
+        source_root = source.Root.get("/StructTreeRoot")
+        if not self.enabled or source_root is None:
+            return
+        offset = self.next_key
+        source_tree = pikepdf.NumberTree(source_root.ParentTree)
+        highest = -1
+        for key, value in source_tree.items():
+            self.tree[int(key) + offset] = self._copy(value)
+            highest = max(highest, int(key))
+        for page in self.pack.pages[first_page:]:
+            if "/StructParents" in page.obj:
+                page.obj.StructParents = int(page.obj.StructParents) + offset
+            for annotation in page.obj.get("/Annots", []):
+                if "/StructParent" in annotation:
+                    annotation.StructParent = int(annotation.StructParent) + offset
+        # Page objects were copied by pages.extend(); copy_foreign maps the
+        # elements' /Pg references to those same copies.
+        kids = source_root.K
+        for element in kids if isinstance(kids, pikepdf.Array) else [kids]:
+            copied = self._copy(element)
+            if copied.get("/S") == pikepdf.Name.Document:
+                copied.S = pikepdf.Name.Part
+            copied.P = self.document
+            self.document.K.append(copied)
+        role_map = source_root.get("/RoleMap")
+        if role_map is not None:
+            if "/RoleMap" not in self.root:
+                self.root.RoleMap = pikepdf.Dictionary()
+            for name, role in role_map.items():
+                if name not in self.root.RoleMap:
+                    self.root.RoleMap[name] = role
+        self.next_key = offset + highest + 1
+        self.root.ParentTreeNextKey = self.next_key
+
+    def _copy(self, value: Any) -> Any:
+        """Copy from a leaflet into the pack; direct arrays and dictionaries item by item."""
+        if isinstance(value, pikepdf.Object) and value.is_indirect:
+            return self.pack.copy_foreign(value)
+        if isinstance(value, pikepdf.Array):
+            return pikepdf.Array([self._copy(item) for item in value])
+        if isinstance(value, pikepdf.Dictionary):
+            return pikepdf.Dictionary({key: self._copy(item) for key, item in value.items()})
+        return value
 
 
 def _blank_page_like(pdf: pikepdf.Pdf, page: pikepdf.Page) -> None:
