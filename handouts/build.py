@@ -281,6 +281,7 @@ class _Outcome:
     slug: str
     pages: int = 0
     warnings: tuple[str, ...] = ()
+    missing_glyphs: str = ""
     dependencies: tuple[str, ...] = ()
     sha256: str | None = None
     error: str | None = None
@@ -314,8 +315,10 @@ def _render_job(job: _Job) -> _Outcome:
         return _Outcome(
             job.slug, error=f"unexpected error ({type(err).__name__}: {err}); please report it"
         )
-    if job.strict and made.warnings:
-        return _Outcome(job.slug, warnings=made.warnings, error="")
+    if job.strict and (made.warnings or made.missing_glyphs):
+        return _Outcome(
+            job.slug, warnings=made.warnings, missing_glyphs=made.missing_glyphs, error=""
+        )
     try:
         write_atomic(job.target, made.data)
     except OSError as err:
@@ -324,6 +327,7 @@ def _render_job(job: _Job) -> _Outcome:
         job.slug,
         made.pages,
         made.warnings,
+        made.missing_glyphs,
         made.dependencies,
         hashlib.sha256(made.data).hexdigest(),
     )
@@ -536,6 +540,7 @@ class _Build:
                 if name not in self.templates:
                     self.templates[name] = find_template(name, config)
                 leaflet = self.renderer.render(article, self.templates[name])
+                item.warnings.extend(Finding(item.shown, w) for w in leaflet.warnings)
             except HandoutsError as err:
                 message = (
                     err.message
@@ -612,7 +617,12 @@ class _Build:
                     self._record(item, outcome, cache)
 
     def _record(self, item: _Planned, outcome: _Outcome, cache: Cache) -> None:
-        item.warnings.extend(Finding(item.shown, w) for w in outcome.warnings)
+        rendering_warnings = list(outcome.warnings)
+        if outcome.missing_glyphs:
+            rendering_warnings.append(missing_glyphs_warning(
+                outcome.missing_glyphs, item.article.language
+            ))  # fmt: skip
+        item.warnings.extend(Finding(item.shown, w) for w in rendering_warnings)
         if outcome.error is not None:
             cache.forget(item.article.slug)
             error = outcome.error or (
@@ -631,7 +641,7 @@ class _Build:
                 key=item.key,
                 sha256=outcome.sha256,
                 pages=outcome.pages,
-                warnings=outcome.warnings,
+                warnings=tuple(rendering_warnings),
                 dependencies=cache.dependencies(outcome.dependencies),
             ),
         )
@@ -768,6 +778,17 @@ class _Build:
             "packs": [packs[k] for k in sorted(packs)],
         }
         write_atomic(path, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode())
+
+
+def missing_glyphs_warning(characters: str, language: str) -> str:
+    """One warning for every character a leaflet prints as an empty box."""
+    sample = ", ".join(f"'{c}' (U+{ord(c):04X})" for c in characters[:5])
+    more = f" and {len(characters) - 5} more" if len(characters) > 5 else ""
+    return (
+        f"{len(characters)} character(s) of this {language} article have no font and would "
+        f"print as empty boxes: {sample}{more}; install fonts for the language "
+        "(see 'handouts doctor')"
+    )
 
 
 def _slug_of(item: _Planned | LeafletResult) -> str | None:

@@ -40,7 +40,7 @@ _KNOWN: dict[str, tuple[str, ...]] = {
     "organisation": ("name", "department", "phone", "email", "website", "address", "logo"),
     "brand": ("colour", "color"),
     "sources": (),
-    "leaflets": ("template", "paper", "review_months", "duplex", "pdf_variant"),
+    "leaflets": ("template", "paper", "review_months", "duplex", "pdf_variant", "hyphenate"),
     "packs": (),
 }
 _PACK_KEYS = ("title", "articles", "note", "duplex")
@@ -68,6 +68,12 @@ class Config:
     """Start each leaflet in a pack on a right-hand page (double-sided printing)."""
     pdf_variant: str | None = DEFAULT_PDF_VARIANT
     """The PDF standard written; ``None`` for plain, untagged PDF."""
+    hyphenate: bool = False
+    """Break words at line ends with hyphens, by the article's language.
+
+    Off by default: clear-print guidance (RNIB, UKAAF) asks for whole words,
+    which people with low vision or low literacy read more easily.
+    """
     packs: tuple[PackSpec, ...] = ()
     """Packs declared in handouts.yaml; empty means one pack of every article."""
     output_dir: Path | None = None
@@ -264,6 +270,11 @@ def _validate(mapping: YamlMapping, root: Path, shown: str) -> tuple[dict[str, A
     )
     if variant is not None:
         values["pdf_variant"] = variant or None
+    hyphenate = check.choice(
+        "leaflets.hyphenate", leaflets.get("hyphenate"), parse_bool, "expected true or false"
+    )
+    if hyphenate is not None:
+        values["hyphenate"] = hyphenate
     duplex = check.choice(
         "leaflets.duplex", leaflets.get("duplex"), parse_bool, "expected true or false"
     )

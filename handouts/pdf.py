@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import logging
 import mimetypes
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -90,6 +91,8 @@ class PdfResult:
     warnings: tuple[str, ...]
     dependencies: tuple[str, ...] = ()
     """Absolute paths of the files loaded while rendering (fonts, images, logo)."""
+    missing_glyphs: str = ""
+    """Characters no available font could draw: they print as empty boxes."""
 
 
 class _Records(logging.Handler):
@@ -158,13 +161,21 @@ class PdfRenderer:
             except (OSError, ValueError, UnicodeError) as err:
                 raise PdfError(f"WeasyPrint could not make the PDF: {err}") from None
         refused = list(dict.fromkeys(self.fetcher.refused))
-        other = [m for m in records.messages if not _is_refusal_echo(m)]
+        missing = "".join(
+            dict.fromkeys(m.group(1) for m in map(_NOTDEF.match, records.messages) if m)
+        )
+        other = [m for m in records.messages if not _is_refusal_echo(m) and not _NOTDEF.match(m)]
         return PdfResult(
             bytes(data),
             len(document.pages),
             tuple(refused + other),
             tuple(sorted(self.fetcher.served)),
+            missing,
         )
+
+
+# WeasyPrint 70 logs one line per character that no font has a glyph for.
+_NOTDEF = re.compile(r'\.notdef glyph rendered for Unicode string unsupported by fonts: "(.+?)"')
 
 
 def _is_refusal_echo(message: str) -> bool:

@@ -10,6 +10,7 @@ sanitised body is the only markup passed through.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import sys
 from dataclasses import dataclass
@@ -18,12 +19,14 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
+import babel
+import babel.dates
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from . import __version__
 from .config import Config
-from .errors import TemplateError
+from .errors import ContentError, TemplateError
 from .model import Article
 
 ENTRY = "leaflet.html"
@@ -31,22 +34,90 @@ ENTRY = "leaflet.html"
 PACK_ENTRY = "pack.html"
 """A template's cover and contents for leaflet packs; ``leaflet``'s is used if absent."""
 
-LABELS_EN: dict[str, str] = {
-    "written_by": "Written by",
-    "reviewed_by": "Reviewed by",
-    "source": "Source",
-    "published": "Published",
-    "review_due": "Review due",
-    "page": "Page",
-    "of": "of",
-    "original": "Read the original",
-    "contact": "Contact",
-    "contents": "Contents",
-    "leaflet": "Leaflet",
-    "pack_date": "Printed",
-    "pack_count": "leaflets in this pack",
-}
-"""Words the templates print, so templates contain no English of their own."""
+LABELS_DIR = "labels"
+"""Folder under templates/ holding one ``<language>.yaml`` of printed words per language."""
+FALLBACK_LANGUAGE = "en"
+_TRADITIONAL_CHINESE = {"hant", "tw", "hk", "mo"}
+
+
+@dataclass(frozen=True)
+class Labels:
+    """The words templates print, in one language, and how that language is written."""
+
+    language: str
+    """The catalogue used (``zh-Hans``), which may be less specific than the article's tag."""
+    texts: dict[str, str]
+    locale: babel.Locale
+    """How dates are written."""
+    direction: str
+    """``ltr`` or ``rtl``: the direction of the article's language."""
+    warning: str | None = None
+    """Set when no catalogue matched the article's language and English was used."""
+
+
+def _catalogues(config: Config) -> dict[str, Path]:
+    """Label files by lower-case language tag; the workspace's override the built-in ones."""
+    found: dict[str, Path] = {}
+    for root in reversed(template_roots(config)):
+        for path in sorted((root / LABELS_DIR).glob("*.yaml")):
+            found[path.stem.lower()] = path
+    return found
+
+
+def _candidates(language: str) -> list[str]:
+    parts = language.lower().replace("_", "-").split("-")
+    tags = ["-".join(parts[:n]) for n in range(len(parts), 0, -1)]
+    if parts[0] == "zh":
+        if _TRADITIONAL_CHINESE & set(parts[1:]):
+            # Simplified characters are not the right answer for a Traditional reader.
+            return [t for t in tags if t != "zh"]
+        tags.append("zh-hans")
+    return tags
+
+
+def load_labels(language: str, config: Config) -> Labels:
+    """The catalogue that best matches ``language``, falling back to English with a warning."""
+    catalogues = _catalogues(config)
+    chosen = next((t for t in _candidates(language) if t in catalogues), None)
+    warning = None
+    if chosen is None:
+        warning = (
+            f"no printed labels for language '{language}', so they are in English; "
+            f"add templates/{LABELS_DIR}/{language}.yaml to translate them"
+        )
+        chosen = FALLBACK_LANGUAGE
+    texts = _read_labels(catalogues[FALLBACK_LANGUAGE], config)
+    if chosen != FALLBACK_LANGUAGE:
+        texts = {**texts, **_read_labels(catalogues[chosen], config)}
+    label_locale = _locale(texts.get("locale", "en_GB")) or babel.Locale("en", "GB")
+    article_locale = _locale(language)
+    # An article tagged with a region (en-US) has its dates written that region's way.
+    locale = article_locale if article_locale and article_locale.territory else label_locale
+    script_locale = article_locale or label_locale
+    direction = "rtl" if script_locale.character_order == "right-to-left" else "ltr"
+    return Labels(catalogues[chosen].stem, texts, locale, direction, warning)
+
+
+@functools.lru_cache(maxsize=64)
+def _read_labels_cached(path: Path, mtime: float) -> dict[str, str]:
+    from .frontmatter import decode, load_mapping
+
+    data = load_mapping(decode(path.read_bytes(), str(path)), str(path)).data
+    return {str(k): str(v) for k, v in data.items() if isinstance(v, str)}
+
+
+def _read_labels(path: Path, config: Config) -> dict[str, str]:
+    try:
+        return _read_labels_cached(path, path.stat().st_mtime)
+    except ContentError as err:
+        raise TemplateError(f"{config.display(path)}: {err.problem}") from None
+
+
+def _locale(tag: str) -> babel.Locale | None:
+    try:
+        return babel.Locale.parse(tag.replace("-", "_"))
+    except (ValueError, babel.UnknownLocaleError):
+        return None
 
 
 def builtin_templates() -> Path:
@@ -118,6 +189,7 @@ class RenderedLeaflet:
     base_url: str
     """Relative URLs in the article (its images) resolve against its own folder."""
     template: Template
+    warnings: tuple[str, ...] = ()
 
 
 class Renderer:
@@ -136,28 +208,39 @@ class Renderer:
         self.env.filters["longdate"] = long_date
         self.env.filters["shorturl"] = short_url
         self.env.filters["cssstring"] = css_string
+        self.env.filters["fill"] = fill
+        self.env.filters["pagecounter"] = page_counter
 
-    def base_context(self) -> dict[str, Any]:
-        """What every template sees: the organisation, branding, paper and labels."""
+    def base_context(self, labels: Labels) -> dict[str, Any]:
+        """What every template sees: organisation, branding, paper, labels, direction."""
         config = self.config
         return {
             "org": config.organisation,
             "logo_url": config.organisation.logo.as_uri() if config.organisation.logo else None,
             "brand_colour": config.brand_colour,
             "paper": config.paper,
-            "labels": LABELS_EN,
+            "labels": labels.texts,
+            "locale": labels.locale,
+            "direction": labels.direction,
+            "hyphenate": config.hyphenate,
             "generator": f"handouts {__version__}",
         }
 
     def render(self, article: Article, template: Template) -> RenderedLeaflet:
         """Return the leaflet HTML for ``article``."""
+        labels = load_labels(article.language, self.config)
         context = {
-            **self.base_context(),
+            **self.base_context(labels),
             "article": article,
             "body": Markup(article.body_html),  # sanitised by the reader
         }
         html = self.render_named(f"{template.name}/{ENTRY}", context)
-        return RenderedLeaflet(html, article.source_path.parent.resolve().as_uri() + "/", template)
+        return RenderedLeaflet(
+            html,
+            article.source_path.parent.resolve().as_uri() + "/",
+            template,
+            (labels.warning,) if labels.warning else (),
+        )
 
     def render_named(self, name: str, context: dict[str, Any]) -> str:
         """Render one template file; template mistakes become a one-line TemplateError."""
@@ -202,7 +285,7 @@ class PackFront:
         if not (self.template.directory / PACK_ENTRY).is_file():
             name = f"leaflet/{PACK_ENTRY}"
         context = {
-            **self.renderer.base_context(),
+            **self.renderer.base_context(load_labels(language, self.renderer.config)),
             "title": title,
             "note": note,
             "printed": printed,
@@ -213,11 +296,34 @@ class PackFront:
         return self.renderer.render_named(name, context)
 
 
-def long_date(day: dt.date | None) -> str:
-    """Write a date in full, day first: 22 September 2025."""
+@jinja2.pass_context
+def long_date(context: jinja2.runtime.Context, day: dt.date | None) -> str:
+    """Write a date in full, the local way: 22 September 2025, 2025年9月22日."""
     if day is None:
         return ""
-    return f"{day.day} {day:%B %Y}"
+    locale = context.get("locale") or "en_GB"
+    return str(babel.dates.format_date(day, format="long", locale=locale))
+
+
+def fill(label: str, **values: Any) -> Markup:
+    """Put values into a label's {placeholders}, escaping both (Markup values stay as they are)."""
+    text = str(escape(label))
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", str(escape(value)))
+    return Markup(text)
+
+
+def page_counter(label: str) -> Markup:
+    """A "Page {page} of {pages}" label as CSS ``content`` with page counters."""
+    parts = []
+    for part in re.split(r"(\{page\}|\{pages\})", label):
+        if part == "{page}":
+            parts.append("counter(page)")
+        elif part == "{pages}":
+            parts.append("counter(pages)")
+        elif part:
+            parts.append(str(css_string(part)))
+    return Markup(" ".join(parts))
 
 
 def short_url(url: str | None) -> str:
