@@ -32,6 +32,7 @@ from .config import CONFIG_NAME, Config
 from .errors import ContentError, HandoutsError
 from .model import Article, Finding, PackSpec
 from .packs import PackResult, make_pack, pack_specs, resolve_members
+from .quality import Readability, quality_findings, readability, text_key
 from .readers import SUFFIXES, read_article, slugify
 from .render import (
     PackFront,
@@ -70,6 +71,9 @@ class LeafletResult:
     reused: bool = False
     """True when the PDF from the last build was still right and was kept."""
     sha256: str | None = None
+    reading_grade: float | None = None
+    """Flesch–Kincaid grade of English text (recorded in the manifest, not printed)."""
+    reading_ease: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -340,6 +344,7 @@ class _Planned:
     article: Article
     shown: str
     warnings: list[Finding] = field(default_factory=list)
+    reading: Readability | None = None
     key: str | None = None
     job: _Job | None = None
     result: LeafletResult | None = None
@@ -392,6 +397,7 @@ class _Build:
         if pdf:
             _make_output_dir(config.output)
         cache = Cache(config.output) if pdf else None
+        self._check_quality(readable, cache)
         self._render_all(readable, cache, jobs, pdf)
         leaflets = tuple(i if isinstance(i, LeafletResult) else i.result for i in items)
         assert all(isinstance(r, LeafletResult) for r in leaflets)
@@ -457,6 +463,7 @@ class _Build:
         _make_output_dir(config.output)
         cache = Cache(config.output)
         readable = [i for i in chosen if isinstance(i, _Planned)]
+        self._check_quality(readable, cache)
         self._render_all(readable, cache, jobs, True)
         leaflets = tuple(i if isinstance(i, LeafletResult) else i.result for i in chosen)
         by_slug = {r.slug: r for r in leaflets if r is not None and r.slug}
@@ -517,6 +524,25 @@ class _Build:
                 names = ", ".join(s.name for s in pack_specs(self.config, slugs))
                 raise HandoutsError(f"No pack named '{only}'. Packs: {names}")
         return specs, resolve_members(specs, slugs, self.config)
+
+    def _check_quality(self, planned: list[_Planned], cache: Cache | None) -> None:
+        """Attribution, review dates and reading level: warnings on each article."""
+        today = build_date()
+        for item in planned:
+            article = item.article
+            key = text_key(article.body_html)
+            if cache is not None and key in cache.readability:
+                item.reading = Readability(*cache.readability[key])
+            else:
+                item.reading = readability(article.body_html, article.language)
+                if cache is not None and item.reading is not None:
+                    cache.readability[key] = (item.reading.grade, item.reading.ease)
+            item.warnings.extend(
+                quality_findings(
+                    article, item.shown, today=today,
+                    max_grade=self.config.max_reading_grade, reading=item.reading,
+                )
+            )  # fmt: skip
 
     # -- rendering -------------------------------------------------------------------------
 
@@ -658,9 +684,11 @@ class _Build:
         reused: bool = False,
     ) -> None:
         article = item.article
+        reading = item.reading
         item.result = LeafletResult(
             item.shown, article.slug, article.title, pdf, pages, tuple(item.warnings),
             error, reused, sha,
+            reading.grade if reading else None, reading.ease if reading else None,
         )  # fmt: skip
         self._report(item.result)
 
@@ -753,6 +781,8 @@ class _Build:
                 "pages": leaflet.pages,
                 "sha256": leaflet.sha256,
                 "warnings": [f.message for f in leaflet.warnings],
+                "reading_grade": leaflet.reading_grade,
+                "reading_ease": leaflet.reading_ease,
             }
         packs = {
             name: entry for name, entry in old_packs.items()

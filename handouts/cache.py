@@ -117,6 +117,8 @@ class Cache:
     def __init__(self, output: Path) -> None:
         self.path = output / CACHE_FILE
         self.entries: dict[str, CacheEntry] = {}
+        self.readability: dict[str, tuple[float, float]] = {}
+        """Reading scores by text hash: scoring loads a dictionary, 0.6 s a build."""
         self._hashes: dict[Path, str] = {}
         self._load()
 
@@ -125,6 +127,10 @@ class Cache:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             if data.get("format") != FORMAT:
                 return
+            self.readability = {
+                key: (float(value[0]), float(value[1]))
+                for key, value in data.get("readability", {}).items()
+            }
             for name, entry in data["entries"].items():
                 self.entries[name] = CacheEntry(
                     key=entry["key"],
@@ -190,4 +196,6 @@ class Cache:
 
     def to_json(self) -> str:
         entries = {name: asdict(entry) for name, entry in sorted(self.entries.items())}
-        return json.dumps({"format": FORMAT, "entries": entries}, indent=1)
+        return json.dumps(
+            {"format": FORMAT, "entries": entries, "readability": self.readability}, indent=1
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -218,19 +219,36 @@ def pack_command(
 )
 @click.option("--template", default=None, help="Check against this template")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="One readable line per finding, or JSON for tools",
+)
 def check_command(
-    paths: tuple[Path, ...], workspace: Path, template: str | None, strict: bool
-) -> None:
+    paths: tuple[Path, ...], workspace: Path, template: str | None, strict: bool,
+    output_format: str,
+) -> None:  # fmt: skip
     """Read and validate articles without making PDFs.
 
-    Prints each warning and error with its file and line; exits 1 on any error.
+    Checks each article's structure, attribution (author, publisher, date,
+    link), review date and, for English, reading level (Flesch–Kincaid grade
+    and Flesch reading ease). Prints each finding with its file and line;
+    exits 1 on any error (with --strict, on any warning).
 
     \b
     Examples:
       handouts check
       handouts check content/new-article.txt
+      handouts check --format json > findings.json
     """
     config = load_config(workspace)
+    if output_format == "json":
+        result = check(config, paths, template=template, strict=strict)
+        click.echo(json.dumps(check_report(result), indent=2, ensure_ascii=False))
+        raise SystemExit(0 if result.ok else 1)
     for finding in config.warnings:
         click.echo(f"warning: {finding}", err=True)
     result = check(
@@ -238,6 +256,32 @@ def check_command(
         progress=Progress(leaflet=_echo_findings),
     )  # fmt: skip
     _finish(result)
+
+
+def check_report(result: BuildResult) -> dict[str, Any]:
+    """``check --format json``: every article, its scores and its findings."""
+
+    def finding(f: Any, level: str) -> dict[str, Any]:
+        return {"file": f.path, "line": f.line, "level": level, "message": f.message}
+
+    articles = []
+    for leaflet in result.leaflets:
+        findings = [finding(w, "warning") for w in leaflet.warnings]
+        if leaflet.error:
+            findings.append(
+                {"file": leaflet.source, "line": None, "level": "error", "message": leaflet.error}
+            )
+        articles.append({
+            "source": leaflet.source, "slug": leaflet.slug, "title": leaflet.title,
+            "ok": leaflet.ok, "reading_grade": leaflet.reading_grade,
+            "reading_ease": leaflet.reading_ease, "findings": findings,
+        })  # fmt: skip
+    return {
+        "ok": result.ok,
+        "config": [finding(w, "warning") for w in result.config_warnings],
+        "articles": articles,
+        "summary": result.summary(),
+    }
 
 
 @cli.command(name="init", context_settings=CONTEXT)

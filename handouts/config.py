@@ -40,7 +40,15 @@ _KNOWN: dict[str, tuple[str, ...]] = {
     "organisation": ("name", "department", "phone", "email", "website", "address", "logo"),
     "brand": ("colour", "color"),
     "sources": (),
-    "leaflets": ("template", "paper", "review_months", "duplex", "pdf_variant", "hyphenate"),
+    "leaflets": (
+        "template",
+        "paper",
+        "review_months",
+        "duplex",
+        "pdf_variant",
+        "hyphenate",
+        "max_reading_grade",
+    ),
     "packs": (),
 }
 _PACK_KEYS = ("title", "articles", "note", "duplex")
@@ -68,6 +76,8 @@ class Config:
     """Start each leaflet in a pack on a right-hand page (double-sided printing)."""
     pdf_variant: str | None = DEFAULT_PDF_VARIANT
     """The PDF standard written; ``None`` for plain, untagged PDF."""
+    max_reading_grade: float = 8.0
+    """Warn when an English article's Flesch–Kincaid grade is above this (NIH, CDC: 8)."""
     hyphenate: bool = False
     """Break words at line ends with hyphens, by the article's language.
 
@@ -270,6 +280,14 @@ def _validate(mapping: YamlMapping, root: Path, shown: str) -> tuple[dict[str, A
     )
     if variant is not None:
         values["pdf_variant"] = variant or None
+    grade = check.choice(
+        "leaflets.max_reading_grade",
+        leaflets.get("max_reading_grade"),
+        _grade,
+        "expected a school grade from 1 to 20",
+    )
+    if grade is not None:
+        values["max_reading_grade"] = grade
     hyphenate = check.choice(
         "leaflets.hyphenate", leaflets.get("hyphenate"), parse_bool, "expected true or false"
     )
@@ -360,6 +378,13 @@ def _packs(check: _Checker, duplex_default: bool) -> tuple[PackSpec, ...]:
             )
         )
     return tuple(packs)
+
+
+def _grade(text: str) -> float:
+    number = float(text)
+    if not 1 <= number <= 20:
+        raise ValueError
+    return number
 
 
 def _months(text: str) -> int:

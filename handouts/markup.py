@@ -169,6 +169,17 @@ def markdown_to_html(
             f"(only http, https, mailto and tel links, and images in the workspace): {shown}",
             first_line,
         )
+    for match in re.finditer(r"<img\b[^>]*>", html):
+        tag = match.group()
+        alt = re.search(r'\balt="([^"]*)"', tag)
+        if alt is None or not alt.group(1).strip():
+            src = re.search(r'\bsrc="([^"]*)"', tag)
+            name = src.group(1) if src else "an image"
+            note(
+                f"image '{name}' has no alt text; describe it for people who use screen "
+                f"readers: ![what it shows]({name})",
+                first_line,
+            )
     depth = _max_depth(html)
     if depth > MAX_HTML_DEPTH:
         raise ContentError(

@@ -229,8 +229,6 @@ class _Reader:
         review_due = fields.review_due
         if review_due is None and published is not None:
             review_due = add_months(published, self.config.review_months)
-        if published is None:
-            self.warn("no publication date found, so no review date can be printed; add 'date:'")
         return Article(
             source_path=self.path,
             slug=fields.slug or slugify(self.path.stem, str(self.path)),

@@ -12,7 +12,10 @@ from handouts.cli import cli
 
 from .conftest import WriteFile
 
-GOOD = "---\ntitle: Good article\ndate: 2025-01-01\n---\nSome good text.\n"
+GOOD = (
+    "---\ntitle: Good article\nauthor: Ward 9 nurses\nsource: Testshire Hospitals\n"
+    "source_url: https://www.testshire.example/good\ndate: 2025-01-01\n---\nSome good text.\n"
+)
 
 
 def run(*args: str) -> Result:
@@ -85,10 +88,11 @@ def test_strict_fails_on_warnings_and_writes_nothing(workspace: Path, write: Wri
     result = run("build", "--strict")
     assert result.exit_code == 1
     assert (
-        "warning: content/undated.md: no publication date found, so no review date can be "
+        "warning: content/undated.md: no publication date, so no review date can be "
         "printed; add 'date:'"
     ) in lines(result.stderr)
-    assert "error: content/undated.md: 1 warning(s), and --strict is on" in lines(result.stderr)
+    # No date, author, publisher or link: four warnings, each an error under --strict.
+    assert "error: content/undated.md: 4 warning(s), and --strict is on" in lines(result.stderr)
     assert not (workspace / "output" / "undated.pdf").exists()
 
 

@@ -56,7 +56,7 @@ def test_chinese_extracts_as_the_same_characters_with_embedded_fonts(
     workspace: Path, write: WriteFile
 ) -> None:
     result, pdf = one(workspace, write, "wash.md", CHINESE)
-    assert result.warning_count == 0
+    assert not any("empty boxes" in w.message for w in result.leaflets[0].warnings)
     text = subprocess.run(
         ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
@@ -121,10 +121,10 @@ def test_unknown_language_falls_back_to_english_with_a_warning(
         workspace, write, "cy.md", "---\ntitle: T\ndate: 2025-01-01\nlanguage: cy\n---\nText.\n"
     )
     [leaflet] = result.leaflets
-    assert [w.message for w in leaflet.warnings] == [
+    assert (
         "no printed labels for language 'cy', so they are in English; "
         "add templates/labels/cy.yaml to translate them"
-    ]
+    ) in [w.message for w in leaflet.warnings]
 
 
 def test_missing_glyphs_are_one_warning_naming_the_language(
@@ -133,7 +133,8 @@ def test_missing_glyphs_are_one_warning_naming_the_language(
     write("pua.md", "---\ntitle: T\ndate: 2025-01-01\n---\nA \ue000 and \ue001.\n")
     result = build(load_config(workspace), jobs=1, packs=False)
     [leaflet] = result.leaflets
-    assert [w.message for w in leaflet.warnings] == [
+    glyphs = [w.message for w in leaflet.warnings if "empty boxes" in w.message]
+    assert glyphs == [
         "2 character(s) of this en article have no font and would print as empty boxes: "
         "'\ue000' (U+E000), '\ue001' (U+E001); install fonts for the language "
         "(see 'handouts doctor')"

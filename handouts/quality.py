@@ -1,0 +1,102 @@
+"""Quality checks on an article: what a nurse educator reviews before it is printed.
+
+Part of reading (no layout needed): reading level for English text, review
+dates that have passed, and the attribution a leaflet should carry. Each
+finding is a warning; ``--strict`` turns them into errors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import re
+from dataclasses import dataclass
+
+import nh3
+
+from .model import Article, Finding
+
+MIN_WORDS_FOR_READABILITY = 30
+"""Below this, reading-level formulas say more about the sample than the text."""
+
+_BLOCK_END = re.compile(r"</(?:p|h[1-6]|li|td|th|dt|dd|blockquote|caption)>", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Readability:
+    """Reading level of a text, by the two formulas health-literacy guidance quotes."""
+
+    grade: float
+    """Flesch–Kincaid grade level: US school grade needed (aim for 8 or below)."""
+    ease: float
+    """Flesch reading ease: 0–100, higher is easier (aim for 60 or above)."""
+
+
+def plain_text(body_html: str) -> str:
+    """The words of the body, with every heading, item and cell ending a sentence."""
+    text = _BLOCK_END.sub("\n", body_html)
+    text = html.unescape(nh3.clean(text, tags=set()))
+    lines = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line:
+            # A heading or list item is read as a sentence of its own.
+            lines.append(line if line[-1] in ".!?:;" else line + ".")
+    return "\n".join(lines)
+
+
+def text_key(body_html: str) -> str:
+    """What readability depends on, for caching (loading the dictionary takes 0.6 s)."""
+    return hashlib.sha256(plain_text(body_html).encode()).hexdigest()
+
+
+def readability(body_html: str, language: str) -> Readability | None:
+    """Flesch–Kincaid grade and Flesch reading ease, for English text long enough to judge."""
+    if not language.lower().startswith("en"):
+        return None
+    text = plain_text(body_html)
+    if len(text.split()) < MIN_WORDS_FOR_READABILITY:
+        return None
+    import textstat  # loads the pronouncing dictionary: only when a score is needed
+
+    return Readability(
+        round(float(textstat.flesch_kincaid_grade(text)), 1),
+        round(float(textstat.flesch_reading_ease(text)), 1),
+    )
+
+
+def quality_findings(
+    article: Article,
+    shown: str,
+    *,
+    today: dt.date,
+    max_grade: float,
+    reading: Readability | None,
+) -> list[Finding]:
+    """Warnings about attribution, review dates and reading level."""
+    findings = []
+
+    def warn(message: str) -> None:
+        findings.append(Finding(shown, message))
+
+    if not article.author:
+        warn("no author: add 'author:' (or a 'By …' line under the title)")
+    if not article.source:
+        warn("no publisher: add 'source:' (or a 'Source: …' line under the title)")
+    if article.published is None:
+        warn("no publication date, so no review date can be printed; add 'date:'")
+    if not article.source_url:
+        warn("no link to the original: add 'source_url:'")
+    if article.review_due is not None and article.review_due < today:
+        warn(
+            f"the review date {article.review_due:%d %B %Y} has passed: check the article is "
+            "still right, then set a new 'review_due:'"
+        )
+    if reading is not None and reading.grade > max_grade:
+        warn(
+            f"hard to read: Flesch–Kincaid grade {reading.grade:g} (aim for {max_grade:g} or "
+            f"below), reading ease {reading.ease:g} (aim for 60 or above); use shorter "
+            "sentences and everyday words"
+        )
+    return findings
