@@ -78,6 +78,8 @@ class Article:
     """The publisher the article came from (e.g. a health website)."""
     source_url: str | None = None
     """Absolute http(s) link to the original; ``None`` rather than a broken link."""
+    online_url: str | None = None
+    """The organisation's own online version, if any: what the QR code points to."""
     published: dt.date | None = None
     review_due: dt.date | None = None
     """Front matter's date, else ``published`` plus the configured review period."""

@@ -47,6 +47,7 @@ MARKDOWN_FIELDS: dict[str, tuple[str, ...]] = {
     "date": ("date", "published"),
     "source": ("source", "publisher"),
     "source_url": ("source_url", "url"),
+    "online_url": ("online_url",),
     "review_due": ("review_due", "next_review"),
     "language": ("language", "lang"),
     "summary": ("summary", "description"),
@@ -164,6 +165,7 @@ class _Fields:
     reviewer: str | None = None
     source: str | None = None
     source_url: str | None = None
+    online_url: str | None = None
     published: dt.date | None = None
     review_due: dt.date | None = None
     language: str = "en"
@@ -239,6 +241,7 @@ class _Reader:
             reviewer=fields.reviewer,
             source=fields.source,
             source_url=fields.source_url,
+            online_url=fields.online_url,
             published=published,
             review_due=review_due,
             language=fields.language,
@@ -366,6 +369,10 @@ class _Reader:
         url_key, url = pick("source_url")
         fields.source_url = self._source_url(
             self._text_field(meta, url_key, url), fields.source, meta.line(url_key)
+        )
+        online_key, online = pick("online_url")
+        fields.online_url = self._source_url(
+            self._text_field(meta, online_key, online), None, meta.line(online_key)
         )
         if (slug := text("slug")) is not None:
             fields.slug = slugify(slug, str(self.path))

@@ -229,10 +229,13 @@ class Renderer:
     def render(self, article: Article, template: Template) -> RenderedLeaflet:
         """Return the leaflet HTML for ``article``."""
         labels = load_labels(article.language, self.config)
+        qr_url = article.online_url or article.source_url
         context = {
             **self.base_context(labels),
             "article": article,
             "body": Markup(article.body_html),  # sanitised by the reader
+            "qr_url": qr_url,
+            "qr_svg": qr_svg(qr_url) if qr_url else None,
         }
         html = self.render_named(f"{template.name}/{ENTRY}", context)
         return RenderedLeaflet(
@@ -303,6 +306,15 @@ def long_date(context: jinja2.runtime.Context, day: dt.date | None) -> str:
         return ""
     locale = context.get("locale") or "en_GB"
     return str(babel.dates.format_date(day, format="long", locale=locale))
+
+
+@functools.lru_cache(maxsize=256)
+def qr_svg(url: str) -> Markup:
+    """A QR code for ``url`` as inline vector SVG, with the 4-module quiet zone it needs."""
+    import segno
+
+    code = segno.make(url, error="m", micro=False)
+    return Markup(code.svg_inline(scale=1, border=4, omitsize=True, svgclass="qr-code"))
 
 
 def fill(label: str, **values: Any) -> Markup:

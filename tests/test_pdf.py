@@ -139,3 +139,18 @@ def test_nothing_outside_the_workspace_is_loaded(workspace: Path, tmp_path: Path
     assert any("file:///etc/hostname" in w or "http://127.0.0.1" in w for w in warnings)
     data = (workspace / "output" / "sneaky.pdf").read_bytes()
     assert b"TOPSECRET" not in data
+
+
+def test_qr_code_decodes_to_the_source_url(built: tuple[Path, BuildResult], tmp_path: Path) -> None:
+    import subprocess
+
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "150", "-f", "1", "-l", "1", "-singlefile",
+         str(built[0] / "cms-export.pdf"), str(tmp_path / "page")],
+        check=True,
+    )  # fmt: skip
+    decoded = subprocess.run(
+        ["zbarimg", "-q", "--raw", str(tmp_path / "page.png")],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    assert decoded == ["https://quicktakes.io/learn/medicine/questions/why-finish-antibiotics"]
