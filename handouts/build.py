@@ -22,15 +22,15 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .cache import CACHE_FILE, Cache, CacheEntry, subset_library_present
-from .config import CONFIG_NAME, Config
+from .cache import CACHE_FILE, Cache, CacheEntry, file_sha256, subset_library_present
+from .config import CONFIG_NAME, Config, parse_paper
 from .errors import ContentError, HandoutsError
-from .model import Article, Finding, PackSpec
+from .model import Article, Finding, PackSpec, Variant
 from .packs import PackResult, make_pack, pack_specs, resolve_members
 from .quality import Readability, quality_findings, readability, text_key
 from .readers import SUFFIXES, read_article, slugify
@@ -74,6 +74,11 @@ class LeafletResult:
     reading_grade: float | None = None
     """Flesch–Kincaid grade of English text (recorded in the manifest, not printed)."""
     reading_ease: float | None = None
+    name: str | None = None
+    """Output name: the slug, with ``-large-print`` or a paper size for variants."""
+    large_print: bool = False
+    booklet: Path | None = None
+    """The imposed booklet made from this leaflet, with ``--booklet``."""
 
     @property
     def ok(self) -> bool:
@@ -215,6 +220,9 @@ def build(
     jobs: int | None = None,
     packs: bool = True,
     pack: str | None = None,
+    large_print: bool = False,
+    booklet: bool = False,
+    paper: str | None = None,
     progress: Progress | None = None,
 ) -> BuildResult:
     """Render one PDF per article into ``config.output``, then the packs.
@@ -222,10 +230,16 @@ def build(
     Never raises for a bad article: its failure is in the result. Packs are
     made when the whole content folder is built (no ``paths``), unless
     ``packs`` is false; ``pack`` builds only that pack and its leaflets.
+    ``large_print`` makes the large-print versions instead (18 pt,
+    ``-large-print.pdf``); ``paper`` another paper size than the configured
+    one (``-a5.pdf``); ``booklet`` makes A5 leaflets and packs and imposes
+    each as a booklet on A4 (``-booklet.pdf``).
     """
-    return _Build(config, template, strict, progress or Progress()).run(
-        paths, jobs=jobs or default_jobs(), packs=packs, only_pack=pack, pdf=True
-    )
+    run = _Build(
+        config, template, strict, progress or Progress(),
+        large_print=large_print, booklet=booklet, paper=paper,
+    )  # fmt: skip
+    return run.run(paths, jobs=jobs or default_jobs(), packs=packs, only_pack=pack, pdf=True)
 
 
 def check(
@@ -251,13 +265,20 @@ def make_adhoc_pack(
     note: str | None = None,
     duplex: bool | None = None,
     jobs: int | None = None,
+    large_print: bool = False,
+    booklet: bool = False,
+    paper: str | None = None,
     progress: Progress | None = None,
 ) -> BuildResult:
     """Build the named leaflets (slugs, patterns or files) and one pack of them at ``target``.
 
     For one patient: the note is printed on the cover and stored nowhere else.
+    With ``booklet``, ``target`` is the pack imposed as an A5 booklet on A4.
     """
-    run = _Build(config, None, False, progress or Progress())
+    run = _Build(
+        config, None, False, progress or Progress(),
+        large_print=large_print, booklet=booklet, paper=paper,
+    )  # fmt: skip
     return run.adhoc(
         articles, target, title=title, note=note,
         duplex=config.duplex if duplex is None else duplex, jobs=jobs or default_jobs(),
@@ -343,6 +364,9 @@ class _Planned:
 
     article: Article
     shown: str
+    variant: Variant
+    stem: str
+    """Output name and cache name of this variant of the leaflet."""
     warnings: list[Finding] = field(default_factory=list)
     reading: Readability | None = None
     key: str | None = None
@@ -352,12 +376,26 @@ class _Planned:
 
 class _Build:
     def __init__(
-        self, config: Config, template: str | None, strict: bool, progress: Progress
+        self,
+        config: Config,
+        template: str | None,
+        strict: bool,
+        progress: Progress,
+        *,
+        large_print: bool = False,
+        booklet: bool = False,
+        paper: str | None = None,
     ) -> None:
         self.config = config
         self.template = template
         self.strict = strict
         self.progress = progress
+        self.large_print = large_print
+        """This run makes large-print versions only (``--large-print``)."""
+        self.booklet = booklet
+        # A booklet folds A4 in half: its pages are A5, whatever the usual paper.
+        # Another paper than the configured one gives files of their own (flu-a5.pdf).
+        self.paper = "A5" if booklet else (parse_paper(paper) if paper else config.paper)
         self.started = time.perf_counter()
         self.renderer = Renderer(config)
         self.templates: dict[str, Template] = {}
@@ -388,7 +426,9 @@ class _Build:
             if only_pack is not None:
                 wanted = set(members[only_pack])
                 items = [i for i in items if _slug_of(i) in wanted]
-                readable = [i for i in items if isinstance(i, _Planned)]
+        needs_large = {slug for spec in specs if spec.large_print for slug in members[spec.name]}
+        items = self._variants(items, needs_large)
+        readable = [i for i in items if isinstance(i, _Planned)]
 
         if self.progress.planned:
             self.progress.planned(len(items))
@@ -404,14 +444,19 @@ class _Build:
 
         pack_results: list[PackResult] = []
         if pdf and specs:
-            by_slug = {r.slug: r for r in leaflets if r is not None and r.slug}
             for spec in specs:
-                pack_results.append(
-                    self._pack(
-                        spec.name, spec.title, spec.note, spec.duplex, members[spec.name],
-                        by_slug, cache, config.output / f"{spec.name}.pdf",
-                    )
-                )  # fmt: skip
+                for large in self._pack_variants(spec):
+                    variant = Variant(large, self.paper)
+                    stem = variant.stem(spec.name, config.paper)
+                    pack_results.append(
+                        self._pack(
+                            stem, spec.title, spec.note, spec.duplex, members[spec.name],
+                            _by_slug(leaflets, large), cache, config.output / f"{stem}.pdf",
+                            variant,
+                        )
+                    )  # fmt: skip
+        if pdf and self.booklet and cache is not None:
+            leaflets, pack_results = self._booklets(leaflets, pack_results, cache)
         result = BuildResult(
             leaflets=leaflets,  # type: ignore[arg-type]
             output_dir=config.output,
@@ -456,6 +501,8 @@ class _Build:
                 f"No article named {', '.join(repr(u) for u in unknown)} "
                 f"in {config.display(config.content_dir)} (articles include: {known})"
             )
+        slugs = tuple(_slug_of(i) or "" for i in chosen)
+        chosen = self._variants(chosen, set())
         if self.progress.planned:
             self.progress.planned(len(chosen))
         for failed in (i for i in chosen if isinstance(i, LeafletResult)):
@@ -466,10 +513,15 @@ class _Build:
         self._check_quality(readable, cache)
         self._render_all(readable, cache, jobs, True)
         leaflets = tuple(i if isinstance(i, LeafletResult) else i.result for i in chosen)
-        by_slug = {r.slug: r for r in leaflets if r is not None and r.slug}
-        slugs = tuple(_slug_of(i) or "" for i in chosen)
         target.parent.mkdir(parents=True, exist_ok=True)
-        made = self._pack(target.stem, title, note, duplex, slugs, by_slug, None, target)
+        variant = Variant(self.large_print, self.paper)
+        by_slug = _by_slug(leaflets, self.large_print)
+        made = self._pack(target.stem, title, note, duplex, slugs, by_slug, None, target, variant)
+        if self.booklet and made.ok and made.pdf is not None:
+            from .pdf import impose_booklet
+
+            write_atomic(target, impose_booklet(made.pdf))
+            made = replace(made, booklet=target)
         write_atomic(cache.path, cache.to_json().encode())
         return BuildResult(
             leaflets=leaflets,  # type: ignore[arg-type]
@@ -510,8 +562,80 @@ class _Build:
                 )
                 continue
             owners[article.slug] = article
-            items.append(_Planned(article, shown, list(article.warnings)))
+            variant = Variant(False, self.paper)
+            stem = variant.stem(article.slug, self.config.paper)
+            items.append(_Planned(article, shown, variant, stem, list(article.warnings)))
         return items
+
+    def _variants(
+        self, items: list[_Planned | LeafletResult], needs_large: set[str]
+    ) -> list[_Planned | LeafletResult]:
+        """One planned item per leaflet variant: standard, large print, or both."""
+        expanded: list[_Planned | LeafletResult] = []
+        for item in items:
+            if not isinstance(item, _Planned):
+                expanded.append(item)
+                continue
+            slug = item.article.slug
+            if self.large_print:
+                sizes = [True]
+            else:
+                sizes = [False]
+                if item.article.large_print or slug in needs_large:
+                    sizes.append(True)
+            for large in sizes:
+                variant = Variant(large, self.paper)
+                expanded.append(
+                    replace(
+                        item,
+                        variant=variant,
+                        stem=variant.stem(slug, self.config.paper),
+                        warnings=list(item.warnings),
+                    )
+                )
+        return expanded
+
+    def _booklets(
+        self,
+        leaflets: Sequence[LeafletResult | None],
+        packs: list[PackResult],
+        cache: Cache,
+    ) -> tuple[tuple[LeafletResult | None, ...], list[PackResult]]:
+        """Impose every leaflet and pack this run made as an A5 booklet on A4 sheets."""
+        from .pdf import impose_booklet
+
+        def make(pdf: Path, sha: str, stem: str) -> Path:
+            target = self.config.output / f"{stem}-booklet.pdf"
+            name = f"booklet:{stem}"
+            if cache.lookup(name, sha, target) is None:
+                write_atomic(target, impose_booklet(pdf))
+                cache.store(name, CacheEntry(key=sha, sha256=file_sha256(target), pages=0))
+            return target
+
+        def stem_of(name: str, large: bool) -> str:
+            # Named as the usual leaflet would be, not its A5 version: "flu-booklet".
+            return Variant(large, self.config.paper).stem(name, self.config.paper)
+
+        made_leaflets = tuple(
+            replace(r, booklet=make(r.pdf, r.sha256, stem_of(r.slug, r.large_print)))
+            if r is not None and r.ok and r.pdf and r.sha256 and r.slug
+            else r
+            for r in leaflets
+        )
+        suffix = f"-{self.paper.lower()}"
+        made_packs = [
+            replace(p, booklet=make(p.pdf, p.sha256, p.name.removesuffix(suffix)))
+            if p.ok and p.pdf and p.sha256
+            else p
+            for p in packs
+        ]
+        return made_leaflets, made_packs
+
+    def _pack_variants(self, spec: PackSpec) -> list[bool]:
+        """Large print or not, for each version of a pack this run makes."""
+        if self.large_print:
+            return [True]
+        return [False, True] if spec.large_print else [False]
 
     def _plan_packs(
         self, items: Sequence[_Planned | LeafletResult], only: str | None
@@ -565,7 +689,7 @@ class _Build:
             try:
                 if name not in self.templates:
                     self.templates[name] = find_template(name, config)
-                leaflet = self.renderer.render(article, self.templates[name])
+                leaflet = self.renderer.render(article, self.templates[name], item.variant)
                 item.warnings.extend(Finding(item.shown, w) for w in leaflet.warnings)
             except HandoutsError as err:
                 message = (
@@ -583,19 +707,19 @@ class _Build:
             if not pdf or cache is None:
                 self._finish(item)
                 continue
-            target = config.output / f"{article.slug}.pdf"
+            target = config.output / f"{item.stem}.pdf"
             item.key = cache.key(
                 html=leaflet.html,
                 stylesheets=leaflet.template.stylesheets,
                 options={"pdf_variant": config.pdf_variant},
             )
-            entry = cache.lookup(article.slug, item.key, target)
+            entry = cache.lookup(item.stem, item.key, target)
             if entry is not None:
                 item.warnings.extend(Finding(item.shown, w) for w in entry.warnings)
                 self._finish(item, pdf=target, pages=entry.pages, sha=entry.sha256, reused=True)
                 continue
             item.job = _Job(
-                article.slug,
+                item.stem,
                 leaflet.html,
                 leaflet.base_url,
                 leaflet.template.stylesheets,
@@ -639,7 +763,7 @@ class _Build:
                     try:
                         outcome = future.result()
                     except Exception as err:  # a worker died (out of memory, killed)
-                        outcome = _Outcome(item.article.slug, error=f"the renderer stopped ({err})")
+                        outcome = _Outcome(item.stem, error=f"the renderer stopped ({err})")
                     self._record(item, outcome, cache)
 
     def _record(self, item: _Planned, outcome: _Outcome, cache: Cache) -> None:
@@ -650,7 +774,7 @@ class _Build:
             ))  # fmt: skip
         item.warnings.extend(Finding(item.shown, w) for w in rendering_warnings)
         if outcome.error is not None:
-            cache.forget(item.article.slug)
+            cache.forget(item.stem)
             error = outcome.error or (
                 f"{item.shown}: {len(item.warnings)} warning(s), and --strict is on"
             )
@@ -662,7 +786,7 @@ class _Build:
         assert item.key is not None
         assert outcome.sha256 is not None
         cache.store(
-            item.article.slug,
+            item.stem,
             CacheEntry(
                 key=item.key,
                 sha256=outcome.sha256,
@@ -689,6 +813,7 @@ class _Build:
             item.shown, article.slug, article.title, pdf, pages, tuple(item.warnings),
             error, reused, sha,
             reading.grade if reading else None, reading.ease if reading else None,
+            item.stem, item.variant.large_print,
         )  # fmt: skip
         self._report(item.result)
 
@@ -708,6 +833,7 @@ class _Build:
         by_slug: dict[str, LeafletResult],
         cache: Cache | None,
         target: Path,
+        variant: Variant,
     ) -> PackResult:
         held_back = [by_slug[s].source for s in slugs if s in by_slug and not by_slug[s].ok]
         if held_back or not slugs:
@@ -733,7 +859,7 @@ class _Build:
                     name=name, title=title, note=note, duplex=duplex, leaflets=leaflets,
                     front=PackFront(self.renderer, template), printed=build_date(),
                     renderer=self._pdf_renderer, target=target, cache=cache,
-                    write=write_atomic, pdf_variant=self.config.pdf_variant,
+                    write=write_atomic, pdf_variant=self.config.pdf_variant, variant=variant,
                 )  # fmt: skip
             except HandoutsError as err:
                 result = PackResult(
@@ -762,7 +888,7 @@ class _Build:
         path = output / MANIFEST
         try:
             previous = json.loads(path.read_text(encoding="utf-8"))
-            old_leaflets = {e["slug"]: e for e in previous.get("leaflets", []) if "slug" in e}
+            old_leaflets = {e["name"]: e for e in previous.get("leaflets", []) if "name" in e}
             old_packs = {e["name"]: e for e in previous.get("packs", []) if "name" in e}
         except (OSError, ValueError, AttributeError, TypeError):
             old_leaflets, old_packs = {}, {}
@@ -771,10 +897,13 @@ class _Build:
             if isinstance(entry.get("pdf"), str) and (output / entry["pdf"]).is_file()
         }  # fmt: skip
         for leaflet in result.leaflets:
-            if not leaflet.ok or not leaflet.slug or leaflet.pdf is None:
+            if not leaflet.ok or not leaflet.name or leaflet.pdf is None:
                 continue
-            leaflets[leaflet.slug] = {
+            leaflets[leaflet.name] = {
+                "name": leaflet.name,
                 "slug": leaflet.slug,
+                "large_print": leaflet.large_print,
+                "booklet": leaflet.booklet.name if leaflet.booklet else None,
                 "source": leaflet.source,
                 "pdf": leaflet.pdf.name,
                 "title": leaflet.title,
@@ -793,6 +922,7 @@ class _Build:
                 continue
             packs[pack.name] = {
                 "name": pack.name,
+                "booklet": pack.booklet.name if pack.booklet else None,
                 "pdf": pack.pdf.name,
                 "title": pack.title,
                 "pages": pack.pages,
@@ -808,6 +938,18 @@ class _Build:
             "packs": [packs[k] for k in sorted(packs)],
         }
         write_atomic(path, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode())
+
+
+def _by_slug(leaflets: Iterable[LeafletResult | None], large: bool) -> dict[str, LeafletResult]:
+    """Each article's result in one type size: the leaflets a pack of that size uses."""
+    found: dict[str, LeafletResult] = {}
+    for leaflet in leaflets:
+        if leaflet is None or not leaflet.slug:
+            continue
+        if leaflet.large_print == large or not leaflet.ok:
+            # A failed article has one result for every size: it holds back both packs.
+            found.setdefault(leaflet.slug, leaflet)
+    return found
 
 
 def missing_glyphs_warning(characters: str, language: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,25 @@ def _echo_pack(result: PackResult) -> None:
 
 def _notice(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
+
+
+_PRINT_OPTIONS = (
+    click.option("--pdf-variant", type=click.Choice([*PDF_VARIANTS, "none"]), default=None,
+                 help="PDF standard to write [default: pdf/ua-1, tagged and accessible]"),
+    click.option("--large-print", is_flag=True,
+                 help="Large print: the same text re-flowed at 18 pt (-large-print.pdf)"),
+    click.option("--paper", type=click.Choice(["A4", "A5", "Letter"], case_sensitive=False),
+                 default=None, help="Paper size [default: from handouts.yaml, else A4]"),
+    click.option("--booklet", is_flag=True,
+                 help="A5 pages two-up on A4 landscape: print double-sided, fold once"),
+)  # fmt: skip
+
+
+def _print_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options that choose how leaflets are printed, shared by build and pack."""
+    for option in reversed(_PRINT_OPTIONS):
+        command = option(command)
+    return command
 
 
 @contextmanager
@@ -117,16 +136,11 @@ def cli() -> None:
     help="Build only this pack (from handouts.yaml) and its leaflets",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar")
-@click.option(
-    "--pdf-variant",
-    type=click.Choice([*PDF_VARIANTS, "none"]),
-    default=None,
-    help="PDF standard to write [default: pdf/ua-1, tagged and accessible]",
-)
+@_print_options
 def build_command(
     paths: tuple[Path, ...], workspace: Path, output: Path | None, template: str | None,
     strict: bool, jobs: int | None, no_pack: bool, pack: str | None, quiet: bool,
-    pdf_variant: str | None,
+    pdf_variant: str | None, large_print: bool, paper: str | None, booklet: bool,
 ) -> None:  # fmt: skip
     """Render one PDF leaflet per article, and the leaflet packs.
 
@@ -140,6 +154,8 @@ def build_command(
       handouts build -j 4 --no-pack
       handouts build --pack liver-surgery
       handouts build content/hand-washing.md -o ~/print
+      handouts build --large-print
+      handouts build --pack liver-surgery --booklet
       handouts build -w ~/trust-leaflets --strict
     """
     config = load_config(workspace, output=output, pdf_variant=pdf_variant)
@@ -148,7 +164,8 @@ def build_command(
     with _progress(quiet) as progress:
         result = build(
             config, paths, template=template, strict=strict, jobs=jobs,
-            packs=not no_pack, pack=pack, progress=progress,
+            packs=not no_pack, pack=pack, large_print=large_print, booklet=booklet,
+            paper=paper, progress=progress,
         )  # fmt: skip
     _finish(result)
 
@@ -179,16 +196,11 @@ def build_command(
 )
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help=JOBS_HELP)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar")
-@click.option(
-    "--pdf-variant",
-    type=click.Choice([*PDF_VARIANTS, "none"]),
-    default=None,
-    help="PDF standard to write [default: pdf/ua-1, tagged and accessible]",
-)
+@_print_options
 def pack_command(
     articles: tuple[str, ...], target: Path, title: str, note: str | None,
     duplex: bool | None, workspace: Path, jobs: int | None, quiet: bool,
-    pdf_variant: str | None,
+    pdf_variant: str | None, large_print: bool, paper: str | None, booklet: bool,
 ) -> None:  # fmt: skip
     """Make one pack from the leaflets you pick for a patient.
 
@@ -207,7 +219,8 @@ def pack_command(
     with _progress(quiet) as progress:
         result = make_adhoc_pack(
             config, articles, target.resolve(), title=title, note=note, duplex=duplex,
-            jobs=jobs, progress=progress,
+            jobs=jobs, large_print=large_print, booklet=booklet, paper=paper,
+            progress=progress,
         )  # fmt: skip
     _finish(result)
 

@@ -51,7 +51,7 @@ _KNOWN: dict[str, tuple[str, ...]] = {
     ),
     "packs": (),
 }
-_PACK_KEYS = ("title", "articles", "note", "duplex")
+_PACK_KEYS = ("title", "articles", "note", "duplex", "large_print")
 _PACK_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,79}")
 DEFAULT_PACK = "leaflet-pack"
 """The pack of every article, made when handouts.yaml declares no packs."""
@@ -367,6 +367,9 @@ def _packs(check: _Checker, duplex_default: bool) -> tuple[PackSpec, ...]:
         duplex = check.choice(
             f"{key}.duplex", entry.get("duplex"), parse_bool, "expected true or false"
         )
+        large = check.choice(
+            f"{key}.large_print", entry.get("large_print"), parse_bool, "expected true or false"
+        )
         packs.append(
             PackSpec(
                 name=name,
@@ -374,6 +377,7 @@ def _packs(check: _Checker, duplex_default: bool) -> tuple[PackSpec, ...]:
                 articles=tuple(a.strip() for a in articles),
                 note=check.text(f"{key}.note", entry.get("note")),
                 duplex=duplex_default if duplex is None else duplex,
+                large_print=bool(large),
                 line=check.mapping.line(key),
             )
         )

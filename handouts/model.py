@@ -29,6 +29,22 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Variant:
+    """One way of printing a leaflet: its size of type and of paper."""
+
+    large_print: bool = False
+    """Re-flowed at 18 pt for people with low vision (UKAAF), never scaled up."""
+    paper: str = "A4"
+
+    def stem(self, slug: str, default_paper: str) -> str:
+        """The output name: ``flu``, ``flu-large-print``, ``flu-a5``, ``flu-large-print-a5``."""
+        stem = slug + ("-large-print" if self.large_print else "")
+        if self.paper != default_paper:
+            stem += f"-{self.paper.lower()}"
+        return stem
+
+
+@dataclass(frozen=True)
 class Organisation:
     """Who hands the leaflet out: printed in the header and footer of every page."""
 
@@ -55,6 +71,8 @@ class PackSpec:
     """Printed on the cover (e.g. "Bring this pack to your follow-up appointment")."""
     duplex: bool = False
     """Start every leaflet on a right-hand page, for double-sided printing."""
+    large_print: bool = False
+    """Also make the pack in large print (``<name>-large-print.pdf``)."""
     line: int | None = None
     """Line of the pack in handouts.yaml, for error messages."""
 
@@ -92,5 +110,7 @@ class Article:
     """Titles of related articles listed by the publisher, de-duplicated."""
     template: str | None = None
     """Template the article asks for; ``None`` means the workspace default."""
+    large_print: bool = False
+    """Also make this leaflet in large print (``<slug>-large-print.pdf``)."""
     warnings: tuple[Finding, ...] = field(default=())
     """What reading and cleaning changed or could not work out."""

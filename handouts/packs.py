@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from .cache import Cache, CacheEntry, file_sha256
 from .config import DEFAULT_PACK, Config
 from .errors import ConfigError, PdfError
-from .model import PackSpec
+from .model import PackSpec, Variant
 from .render import PackEntry, PackFront
 
 if TYPE_CHECKING:
@@ -47,6 +47,8 @@ class PackResult:
     error: str | None = None
     seconds: float = 0.0
     """Time spent making the pack (cover, contents and assembly); 0 when reused."""
+    booklet: Path | None = None
+    """The imposed booklet made from this pack, with ``--booklet``."""
 
     @property
     def ok(self) -> bool:
@@ -103,6 +105,7 @@ def make_pack(
     cache: Cache | None,
     write: Callable[[Path, bytes], None],
     pdf_variant: str | None = None,
+    variant: Variant | None = None,
 ) -> PackResult:
     """Render the cover and contents, join them with the leaflets, write ``target``.
 
@@ -120,7 +123,10 @@ def make_pack(
 
     def front_html(starts: Sequence[int | None]) -> str:
         entries = [PackEntry(t, s) for (_, t, _, _, _), s in zip(leaflets, starts, strict=True)]
-        return front.render(title=title, note=note, printed=printed, entries=entries, duplex=duplex)
+        return front.render(
+            title=title, note=note, printed=printed, entries=entries, duplex=duplex,
+            variant=variant,
+        )  # fmt: skip
 
     placeholder = front_html([None] * len(leaflets))
     key = None

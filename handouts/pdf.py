@@ -391,3 +391,52 @@ def _version(package: str) -> str:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
         return "not installed"
+
+
+A4_LANDSCAPE = (841.89, 595.28)
+"""Points; the sheet a booklet of A5 pages is printed on."""
+
+
+def booklet_order(pages: int) -> list[tuple[int | None, int | None]]:
+    """Saddle-stitch order: for each printed side, the (left, right) page numbers.
+
+    ``pages`` is padded to a multiple of four with blanks (``None``). Printed
+    double-sided (flip on the short edge), stacked and folded once, the pages
+    read in order: the first sheet's front is (last page, page 1), its back
+    (page 2, second-to-last), and so on towards the middle.
+    """
+    total = -(-max(pages, 1) // 4) * 4
+
+    def page(number: int) -> int | None:
+        return number if number <= pages else None
+
+    sides = []
+    for sheet in range(total // 4):
+        sides.append((page(total - 2 * sheet), page(2 * sheet + 1)))
+        sides.append((page(2 * sheet + 2), page(total - 2 * sheet - 1)))
+    return sides
+
+
+def impose_booklet(source: Path) -> bytes:
+    """Lay the pages of ``source`` (A5) two-up on A4 landscape sheets, in booklet order.
+
+    The result is for printing, not for reading on screen: imposition cannot
+    keep a tagged PDF's reading order, so the booklet is an untagged copy of
+    a leaflet whose own PDF stays the accessible version.
+    """
+    width, height = A4_LANDSCAPE
+    with pikepdf.open(source) as pdf:
+        booklet = pikepdf.new()
+        forms = [booklet.copy_foreign(page.as_form_xobject()) for page in pdf.pages]
+        for left, right in booklet_order(len(pdf.pages)):
+            sheet = booklet.add_blank_page(page_size=(width, height))
+            for number, x in ((left, 0.0), (right, width / 2)):
+                if number is not None:
+                    sheet.add_overlay(
+                        forms[number - 1], pikepdf.Rectangle(x, 0, x + width / 2, height)
+                    )
+        buffer = io.BytesIO()
+        booklet.save(
+            buffer, object_stream_mode=pikepdf.ObjectStreamMode.generate, deterministic_id=True
+        )
+    return buffer.getvalue()

@@ -55,6 +55,7 @@ MARKDOWN_FIELDS: dict[str, tuple[str, ...]] = {
     "subject": ("subject",),
     "template": ("template",),
     "slug": ("slug",),
+    "large_print": ("large_print",),
     "date_format": ("date_format",),
 }
 """Front-matter fields of the Markdown shape, each with the spellings accepted."""
@@ -175,6 +176,7 @@ class _Fields:
     related: tuple[str, ...] = ()
     template: str | None = None
     slug: str | None = None
+    large_print: bool = False
 
 
 class _Reader:
@@ -250,6 +252,7 @@ class _Reader:
             subject=fields.subject,
             related=fields.related,
             template=fields.template,
+            large_print=fields.large_print,
             warnings=tuple(self.findings),
         )
 
@@ -376,6 +379,11 @@ class _Reader:
         )
         if (slug := text("slug")) is not None:
             fields.slug = slugify(slug, str(self.path))
+        large_key, large = pick("large_print")
+        if (large_text := self._text_field(meta, large_key, large)) is not None:
+            if large_text.lower() not in ("true", "yes", "false", "no"):
+                raise self.error(f"'{large_key}' must be true or false", meta.line(large_key))
+            fields.large_print = large_text.lower() in ("true", "yes")
         return fields, body, body_line, None
 
     def _cms(self, meta: YamlMapping, body: str) -> tuple[_Fields, str, int, list[int] | None]:

@@ -27,7 +27,7 @@ from markupsafe import Markup, escape
 from . import __version__
 from .config import Config
 from .errors import ContentError, TemplateError
-from .model import Article
+from .model import Article, Variant
 
 ENTRY = "leaflet.html"
 """The file that makes a folder under templates/ a leaflet template."""
@@ -211,14 +211,16 @@ class Renderer:
         self.env.filters["fill"] = fill
         self.env.filters["pagecounter"] = page_counter
 
-    def base_context(self, labels: Labels) -> dict[str, Any]:
+    def base_context(self, labels: Labels, variant: Variant | None = None) -> dict[str, Any]:
         """What every template sees: organisation, branding, paper, labels, direction."""
         config = self.config
+        variant = variant or Variant(paper=config.paper)
         return {
             "org": config.organisation,
             "logo_url": config.organisation.logo.as_uri() if config.organisation.logo else None,
             "brand_colour": config.brand_colour,
-            "paper": config.paper,
+            "paper": variant.paper,
+            "large_print": variant.large_print,
             "labels": labels.texts,
             "locale": labels.locale,
             "direction": labels.direction,
@@ -226,12 +228,14 @@ class Renderer:
             "generator": f"handouts {__version__}",
         }
 
-    def render(self, article: Article, template: Template) -> RenderedLeaflet:
-        """Return the leaflet HTML for ``article``."""
+    def render(
+        self, article: Article, template: Template, variant: Variant | None = None
+    ) -> RenderedLeaflet:
+        """Return the leaflet HTML for ``article``, at the variant's paper and type size."""
         labels = load_labels(article.language, self.config)
         qr_url = article.online_url or article.source_url
         context = {
-            **self.base_context(labels),
+            **self.base_context(labels, variant),
             "article": article,
             "body": Markup(article.body_html),  # sanitised by the reader
             "qr_url": qr_url,
@@ -283,12 +287,13 @@ class PackFront:
         entries: list[PackEntry],
         duplex: bool,
         language: str = "en",
+        variant: Variant | None = None,
     ) -> str:
         name = f"{self.template.name}/{PACK_ENTRY}"
         if not (self.template.directory / PACK_ENTRY).is_file():
             name = f"leaflet/{PACK_ENTRY}"
         context = {
-            **self.renderer.base_context(load_labels(language, self.renderer.config)),
+            **self.renderer.base_context(load_labels(language, self.renderer.config), variant),
             "title": title,
             "note": note,
             "printed": printed,
