@@ -55,7 +55,7 @@ class Labels:
     """Set when no catalogue matched the article's language and English was used."""
 
 
-def _catalogues(config: Config) -> dict[str, Path]:
+def label_catalogues(config: Config) -> dict[str, Path]:
     """Label files by lower-case language tag; the workspace's override the built-in ones."""
     found: dict[str, Path] = {}
     for root in reversed(template_roots(config)):
@@ -77,7 +77,7 @@ def _candidates(language: str) -> list[str]:
 
 def load_labels(language: str, config: Config) -> Labels:
     """The catalogue that best matches ``language``, falling back to English with a warning."""
-    catalogues = _catalogues(config)
+    catalogues = label_catalogues(config)
     chosen = next((t for t in _candidates(language) if t in catalogues), None)
     warning = None
     if chosen is None:
@@ -86,9 +86,9 @@ def load_labels(language: str, config: Config) -> Labels:
             f"add templates/{LABELS_DIR}/{language}.yaml to translate them"
         )
         chosen = FALLBACK_LANGUAGE
-    texts = _read_labels(catalogues[FALLBACK_LANGUAGE], config)
+    texts = read_labels(catalogues[FALLBACK_LANGUAGE], config)
     if chosen != FALLBACK_LANGUAGE:
-        texts = {**texts, **_read_labels(catalogues[chosen], config)}
+        texts = {**texts, **read_labels(catalogues[chosen], config)}
     label_locale = _locale(texts.get("locale", "en_GB")) or babel.Locale("en", "GB")
     article_locale = _locale(language)
     # An article tagged with a region (en-US) has its dates written that region's way.
@@ -106,7 +106,8 @@ def _read_labels_cached(path: Path, mtime: float) -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items() if isinstance(v, str)}
 
 
-def _read_labels(path: Path, config: Config) -> dict[str, str]:
+def read_labels(path: Path, config: Config) -> dict[str, str]:
+    """The texts of one label catalogue file."""
     try:
         return _read_labels_cached(path, path.stat().st_mtime)
     except ContentError as err:
