@@ -36,7 +36,7 @@ $(VENV)/.dev-installed: pyproject.toml $(VENV)/.installed
 
 # The README's picture: page 1 of a sample leaflet.
 docs-image: build
-	pdftoppm -png -r 70 -f 1 -l 1 -singlefile output/preventing-falls-at-home.pdf docs/leaflet
+	pdftoppm -png -r 70 -f 1 -l 1 -singlefile output/pressure-ulcers-cms.pdf docs/leaflet
 
 clean:
 	rm -rf $(VENV) output/*.pdf .pytest_cache .mypy_cache .ruff_cache
