@@ -12,24 +12,20 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-import hashlib
 import json
 import logging
-import multiprocessing
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from . import __version__
 from .cache import CACHE_FILE, Cache, CacheEntry, file_sha256, subset_library_present
 from .config import CONFIG_NAME, Config, parse_paper
-from .errors import ContentError, HandoutsError
+from .errors import ContentError, HandoutsError, PdfError
+from .files import write_atomic
 from .model import Article, Finding, PackSpec, Variant
 from .packs import PackResult, make_pack, pack_specs, resolve_members
 from .quality import Readability, quality_findings, readability, text_key
@@ -42,9 +38,7 @@ from .render import (
     find_template,
     template_roots,
 )
-
-if TYPE_CHECKING:  # importing WeasyPrint takes half a second; `check` never needs it
-    from .pdf import PdfRenderer
+from .workers import Limits, Outcome, Task, Workers
 
 logger = logging.getLogger(__name__)
 
@@ -223,6 +217,7 @@ def build(
     large_print: bool = False,
     booklet: bool = False,
     paper: str | None = None,
+    fail_fast: bool = False,
     progress: Progress | None = None,
 ) -> BuildResult:
     """Render one PDF per article into ``config.output``, then the packs.
@@ -233,12 +228,14 @@ def build(
     ``large_print`` makes the large-print versions instead (18 pt,
     ``-large-print.pdf``); ``paper`` another paper size than the configured
     one (``-a5.pdf``); ``booklet`` makes A5 leaflets and packs and imposes
-    each as a booklet on A4 (``-booklet.pdf``).
+    each as a booklet on A4 (``-booklet.pdf``). ``fail_fast`` stops at the
+    first article that fails; nothing half-made is left behind.
     """
     run = _Build(
         config, template, strict, progress or Progress(),
         large_print=large_print, booklet=booklet, paper=paper,
     )  # fmt: skip
+    run.fail_fast = fail_fast
     return run.run(paths, jobs=jobs or default_jobs(), packs=packs, only_pack=pack, pdf=True)
 
 
@@ -288,76 +285,6 @@ def make_adhoc_pack(
 # -- the work ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Job:
-    """One leaflet for a worker process to render and write."""
-
-    slug: str
-    html: str
-    base_url: str
-    stylesheets: tuple[Path, ...]
-    target: Path
-    strict: bool
-    pdf_variant: str | None
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    slug: str
-    pages: int = 0
-    warnings: tuple[str, ...] = ()
-    missing_glyphs: str = ""
-    dependencies: tuple[str, ...] = ()
-    sha256: str | None = None
-    error: str | None = None
-
-
-_WORKER: PdfRenderer | None = None
-
-
-def _start_worker(roots: Sequence[Path]) -> None:
-    """Load WeasyPrint, fonts and stylesheets once per worker process."""
-    global _WORKER
-    from .pdf import PdfRenderer
-
-    _WORKER = PdfRenderer(roots)
-
-
-def _render_job(job: _Job) -> _Outcome:
-    """Render and write one leaflet (in a worker, or in-process with one job)."""
-    assert _WORKER is not None
-    try:
-        made = _WORKER.render(
-            job.html,
-            base_url=job.base_url,
-            stylesheets=job.stylesheets,
-            pdf_variant=job.pdf_variant,
-        )
-    except HandoutsError as err:
-        return _Outcome(job.slug, error=err.message)
-    except Exception as err:  # one article's bug must not stop the batch
-        logger.debug("unexpected failure rendering %s", job.slug, exc_info=True)
-        return _Outcome(
-            job.slug, error=f"unexpected error ({type(err).__name__}: {err}); please report it"
-        )
-    if job.strict and (made.warnings or made.missing_glyphs):
-        return _Outcome(
-            job.slug, warnings=made.warnings, missing_glyphs=made.missing_glyphs, error=""
-        )
-    try:
-        write_atomic(job.target, made.data)
-    except OSError as err:
-        return _Outcome(job.slug, error=f"cannot write '{job.target}': {err.strerror}")
-    return _Outcome(
-        job.slug,
-        made.pages,
-        made.warnings,
-        made.missing_glyphs,
-        made.dependencies,
-        hashlib.sha256(made.data).hexdigest(),
-    )
-
-
 @dataclass
 class _Planned:
     """A readable article and what the build decided to do with it."""
@@ -370,7 +297,7 @@ class _Planned:
     warnings: list[Finding] = field(default_factory=list)
     reading: Readability | None = None
     key: str | None = None
-    job: _Job | None = None
+    task: Task | None = None
     result: LeafletResult | None = None
 
 
@@ -399,7 +326,9 @@ class _Build:
         self.started = time.perf_counter()
         self.renderer = Renderer(config)
         self.templates: dict[str, Template] = {}
-        self._pdf: PdfRenderer | None = None
+        self.jobs = 1
+        self.fail_fast = False
+        self._workers: Workers | None = None
 
     # -- entry points -----------------------------------------------------------------------
 
@@ -411,6 +340,20 @@ class _Build:
         packs: bool,
         only_pack: str | None,
         pdf: bool,
+    ) -> BuildResult:
+        self.jobs = jobs
+        try:
+            return self._run(paths, packs=packs, only_pack=only_pack, pdf=pdf)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self._workers is not None:
+            self._workers.close()
+            self._workers = None
+
+    def _run(
+        self, paths: Sequence[str | Path], *, packs: bool, only_pack: str | None, pdf: bool
     ) -> BuildResult:
         config = self.config
         files = discover(config, paths)
@@ -438,7 +381,11 @@ class _Build:
             _make_output_dir(config.output)
         cache = Cache(config.output) if pdf else None
         self._check_quality(readable, cache)
-        self._render_all(readable, cache, jobs, pdf)
+        if self.fail_fast and any(isinstance(i, LeafletResult) for i in items):
+            for item in readable:
+                self._finish(item, error=f"{item.shown}: not built: stopped at the first failure")
+        else:
+            self._render_all(readable, cache, pdf)
         leaflets = tuple(i if isinstance(i, LeafletResult) else i.result for i in items)
         assert all(isinstance(r, LeafletResult) for r in leaflets)
 
@@ -481,6 +428,15 @@ class _Build:
         duplex: bool,
         jobs: int,
     ) -> BuildResult:
+        self.jobs = jobs
+        try:
+            return self._adhoc(names, target, title=title, note=note, duplex=duplex)
+        finally:
+            self.close()
+
+    def _adhoc(
+        self, names: Sequence[str], target: Path, *, title: str, note: str | None, duplex: bool
+    ) -> BuildResult:
         config = self.config
         items = self._read_all(discover(config))
         by_path = {(_path_of(i)): i for i in items}
@@ -511,7 +467,7 @@ class _Build:
         cache = Cache(config.output)
         readable = [i for i in chosen if isinstance(i, _Planned)]
         self._check_quality(readable, cache)
-        self._render_all(readable, cache, jobs, True)
+        self._render_all(readable, cache, True)
         leaflets = tuple(i if isinstance(i, LeafletResult) else i.result for i in chosen)
         target.parent.mkdir(parents=True, exist_ok=True)
         variant = Variant(self.large_print, self.paper)
@@ -670,16 +626,30 @@ class _Build:
 
     # -- rendering -------------------------------------------------------------------------
 
-    def _pdf_renderer(self) -> PdfRenderer:
-        if self._pdf is None:
-            from .pdf import PdfRenderer
+    def _pool(self) -> Workers:
+        if self._workers is None:
+            config = self.config
+            self._workers = Workers(
+                [config.workspace, *template_roots(config)],
+                self.jobs,
+                Limits(
+                    seconds=config.render_timeout,
+                    memory_mb=config.memory_limit_mb,
+                    pages=config.max_pages,
+                    tasks_per_worker=WORKER_TASKS,
+                ),
+            )
+        return self._workers
 
-            self._pdf = PdfRenderer([self.config.workspace, *template_roots(self.config)])
-        return self._pdf
+    def _render_front(self, html: str, base_url: str, template: Template) -> tuple[bytes, int]:
+        """Render a pack's cover and contents in a worker; the PDF and its page count."""
+        task = Task("pack front", html, base_url, template.stylesheets, self.config.pdf_variant)
+        [outcome] = list(self._pool().run([task]))
+        if outcome.error or outcome.data is None:
+            raise PdfError(f"the cover and contents could not be made: {outcome.error}")
+        return outcome.data, outcome.pages
 
-    def _render_all(
-        self, planned: list[_Planned], cache: Cache | None, jobs: int, pdf: bool
-    ) -> None:
+    def _render_all(self, planned: list[_Planned], cache: Cache | None, pdf: bool) -> None:
         """Decide per leaflet: failed, reused or to render; then render in parallel."""
         config = self.config
         todo: list[_Planned] = []
@@ -718,14 +688,14 @@ class _Build:
                 item.warnings.extend(Finding(item.shown, w) for w in entry.warnings)
                 self._finish(item, pdf=target, pages=entry.pages, sha=entry.sha256, reused=True)
                 continue
-            item.job = _Job(
+            item.task = Task(
                 item.stem,
                 leaflet.html,
                 leaflet.base_url,
                 leaflet.template.stylesheets,
+                config.pdf_variant,
                 target,
                 self.strict,
-                config.pdf_variant,
             )
             todo.append(item)
         if not todo:
@@ -736,37 +706,17 @@ class _Build:
                 "the HarfBuzz subset library (Debian: libharfbuzz-subset0) is missing, so "
                 "rendering is several times slower; see 'handouts doctor'"
             )
-        if jobs <= 1 or len(todo) == 1:
-            global _WORKER
-            _WORKER = self._pdf_renderer()
-            for item in todo:
-                assert item.job is not None
-                self._record(item, _render_job(item.job), cache)
-            return
-        roots = [config.workspace, *template_roots(config)]
-        # Workers are recycled by giving each batch a fresh pool, not with
-        # max_tasks_per_child: on Python 3.11 to 3.15b3 that option deadlocks
-        # once a worker retires (CPython gh-115634).
-        batch = jobs * WORKER_TASKS
-        for first in range(0, len(todo), batch):
-            chunk = todo[first : first + batch]
-            # spawn, not fork: WeasyPrint and its C libraries are not fork-safe.
-            with ProcessPoolExecutor(
-                max_workers=min(jobs, len(chunk)),
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start_worker,
-                initargs=(roots,),
-            ) as pool:
-                futures = {pool.submit(_render_job, i.job): i for i in chunk if i.job}
-                for future in as_completed(futures):
-                    item = futures[future]
-                    try:
-                        outcome = future.result()
-                    except Exception as err:  # a worker died (out of memory, killed)
-                        outcome = _Outcome(item.stem, error=f"the renderer stopped ({err})")
-                    self._record(item, outcome, cache)
+        by_key = {item.stem: item for item in todo}
 
-    def _record(self, item: _Planned, outcome: _Outcome, cache: Cache) -> None:
+        def stop(outcome: Outcome) -> bool:
+            return self.fail_fast and outcome.error is not None
+
+        for outcome in self._pool().run([i.task for i in todo if i.task], stop=stop):
+            self._record(by_key.pop(outcome.key), outcome, cache)
+        for item in by_key.values():  # not started: --fail-fast stopped the build
+            self._finish(item, error=f"{item.shown}: not built: stopped at the first failure")
+
+    def _record(self, item: _Planned, outcome: Outcome, cache: Cache) -> None:
         rendering_warnings = list(outcome.warnings)
         if outcome.missing_glyphs:
             rendering_warnings.append(missing_glyphs_warning(
@@ -782,7 +732,7 @@ class _Build:
                 error = f"{item.shown}: {error}"
             self._finish(item, error=error)
             return
-        assert item.job is not None
+        assert item.task is not None
         assert item.key is not None
         assert outcome.sha256 is not None
         cache.store(
@@ -795,7 +745,7 @@ class _Build:
                 dependencies=cache.dependencies(outcome.dependencies),
             ),
         )
-        self._finish(item, pdf=item.job.target, pages=outcome.pages, sha=outcome.sha256)
+        self._finish(item, pdf=item.task.target, pages=outcome.pages, sha=outcome.sha256)
 
     def _finish(
         self,
@@ -858,7 +808,7 @@ class _Build:
                 result = make_pack(
                     name=name, title=title, note=note, duplex=duplex, leaflets=leaflets,
                     front=PackFront(self.renderer, template), printed=build_date(),
-                    renderer=self._pdf_renderer, target=target, cache=cache,
+                    render=self._render_front, target=target, cache=cache,
                     write=write_atomic, pdf_variant=self.config.pdf_variant, variant=variant,
                 )  # fmt: skip
             except HandoutsError as err:
@@ -996,31 +946,6 @@ def _make_output_dir(path: Path) -> None:
                 stale.unlink()
         except OSError:
             pass
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that ``path`` is always whole: old file or new file.
-
-    ``os.replace`` swaps the directory entry, so a symlink planted at ``path``
-    is replaced rather than written through.
-    """
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp"
-    )
-    try:
-        # mkstemp creates the file private (0600); a leaflet is for sharing, so
-        # give it the permissions any other new file would get.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(descriptor, 0o666 & ~umask)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def init_workspace(directory: str | Path) -> list[Path]:

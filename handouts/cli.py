@@ -136,11 +136,13 @@ def cli() -> None:
     help="Build only this pack (from handouts.yaml) and its leaflets",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar")
+@click.option("--fail-fast", is_flag=True, help="Stop at the first article that fails")
 @_print_options
 def build_command(
     paths: tuple[Path, ...], workspace: Path, output: Path | None, template: str | None,
     strict: bool, jobs: int | None, no_pack: bool, pack: str | None, quiet: bool,
-    pdf_variant: str | None, large_print: bool, paper: str | None, booklet: bool,
+    fail_fast: bool, pdf_variant: str | None, large_print: bool, paper: str | None,
+    booklet: bool,
 ) -> None:  # fmt: skip
     """Render one PDF leaflet per article, and the leaflet packs.
 
@@ -165,7 +167,7 @@ def build_command(
         result = build(
             config, paths, template=template, strict=strict, jobs=jobs,
             packs=not no_pack, pack=pack, large_print=large_print, booklet=booklet,
-            paper=paper, progress=progress,
+            paper=paper, fail_fast=fail_fast, progress=progress,
         )  # fmt: skip
     _finish(result)
 

@@ -41,6 +41,10 @@ _KNOWN: dict[str, tuple[str, ...]] = {
     "brand": ("colour", "color"),
     "sources": (),
     "leaflets": (
+        "render_timeout",
+        "memory_limit_mb",
+        "max_pages",
+        "max_article_kb",
         "template",
         "paper",
         "review_months",
@@ -76,6 +80,14 @@ class Config:
     """Start each leaflet in a pack on a right-hand page (double-sided printing)."""
     pdf_variant: str | None = DEFAULT_PDF_VARIANT
     """The PDF standard written; ``None`` for plain, untagged PDF."""
+    render_timeout: float = 60.0
+    """Seconds one leaflet may take to lay out before it is stopped and reported."""
+    memory_limit_mb: int = 2048
+    """Memory one rendering process may use (0: no limit)."""
+    max_pages: int = 60
+    """A leaflet laid out as more pages than this is refused (a runaway article)."""
+    max_article_kb: int = 2000
+    """Article files larger than this are refused before they are read."""
     max_reading_grade: float = 8.0
     """Warn when an English article's Flesch–Kincaid grade is above this (NIH, CDC: 8)."""
     hyphenate: bool = False
@@ -280,6 +292,15 @@ def _validate(mapping: YamlMapping, root: Path, shown: str) -> tuple[dict[str, A
     )
     if variant is not None:
         values["pdf_variant"] = variant or None
+    for name, parse, hint in (
+        ("render_timeout", _positive_float, "expected a number of seconds above 0"),
+        ("memory_limit_mb", _non_negative_int, "expected a whole number of MB (0: no limit)"),
+        ("max_pages", _positive_int, "expected a whole number of pages above 0"),
+        ("max_article_kb", _positive_int, "expected a whole number of kB above 0"),
+    ):
+        limit = check.choice(f"leaflets.{name}", leaflets.get(name), parse, hint)
+        if limit is not None:
+            values[name] = limit
     grade = check.choice(
         "leaflets.max_reading_grade",
         leaflets.get("max_reading_grade"),
@@ -382,6 +403,27 @@ def _packs(check: _Checker, duplex_default: bool) -> tuple[PackSpec, ...]:
             )
         )
     return tuple(packs)
+
+
+def _positive_float(text: str) -> float:
+    number = float(text)
+    if not number > 0:
+        raise ValueError
+    return number
+
+
+def _positive_int(text: str) -> int:
+    number = int(text)
+    if number <= 0:
+        raise ValueError
+    return number
+
+
+def _non_negative_int(text: str) -> int:
+    number = int(text)
+    if number < 0:
+        raise ValueError
+    return number
 
 
 def _grade(text: str) -> float:

@@ -19,12 +19,10 @@ from .cache import Cache, CacheEntry, file_sha256
 from .config import DEFAULT_PACK, Config
 from .errors import ConfigError, PdfError
 from .model import PackSpec, Variant
-from .render import PackEntry, PackFront
+from .render import PackEntry, PackFront, Template
 
 if TYPE_CHECKING:
     import datetime as dt
-
-    from .pdf import PdfRenderer
 
 DEFAULT_PACK_TITLE = "Leaflet pack"
 CONTENTS_PER_PAGE = 18
@@ -100,7 +98,7 @@ def make_pack(
     leaflets: Sequence[tuple[str, str, Path, int, str]],
     front: PackFront,
     printed: dt.date,
-    renderer: Callable[[], PdfRenderer],
+    render: Callable[[str, str, Template], tuple[bytes, int]],
     target: Path,
     cache: Cache | None,
     write: Callable[[Path, bytes], None],
@@ -110,8 +108,8 @@ def make_pack(
     """Render the cover and contents, join them with the leaflets, write ``target``.
 
     ``leaflets`` holds (slug, title, pdf, pages, sha256) for each leaflet in order.
-    ``renderer`` is called only if the pack must be made: loading WeasyPrint
-    costs half a second that a build with nothing to render should not pay.
+    ``render`` lays out HTML (in a worker process) and returns the PDF and its
+    page count; it is called only if the pack must be made.
     With a ``cache``, an unchanged pack is reused; ad-hoc packs pass ``None``,
     so the note a nurse typed for one patient is stored nowhere.
     """
@@ -146,7 +144,6 @@ def make_pack(
     # and contents take. Guess that (from the last time this pack was made, or
     # by estimate), number the contents, and render again only if it was wrong.
     base_url = template.directory.as_uri() + "/"
-    pdf = renderer()
     previous = cache.entries.get(f"pack:{name}") if cache is not None else None
     if previous is not None and previous.front_pages:
         front_pages = previous.front_pages
@@ -154,19 +151,14 @@ def make_pack(
         front_pages = 1 + math.ceil(len(leaflets) / CONTENTS_PER_PAGE)
     for _ in range(4):
         starts = pack_start_pages(front_pages, [p for *_, p, _ in leaflets], duplex)
-        made = pdf.render(
-            front_html(starts),
-            base_url=base_url,
-            stylesheets=template.stylesheets,
-            pdf_variant=pdf_variant,
-        )
-        if made.pages == front_pages:
+        front_pdf, made_pages = render(front_html(starts), base_url, template)
+        if made_pages == front_pages:
             break
-        front_pages = made.pages
+        front_pages = made_pages
     else:
         raise PdfError("the contents page numbers would not settle; please report this")
     data, actual_starts, pages = assemble_pack(
-        made.data,
+        front_pdf,
         [PackPart(pdf, leaflet_title) for _, leaflet_title, pdf, _, _ in leaflets],
         duplex=duplex,
         title=title,

@@ -35,8 +35,6 @@ from .model import Article, Finding, Shape
 
 SUFFIXES = (".md", ".markdown", ".txt")
 """File endings read as articles when a folder is built."""
-MAX_ARTICLE_BYTES = 2_000_000
-"""Far above any leaflet (a 10-page leaflet is about 30 kB of text)."""
 MAX_SLUG = 80
 MAX_TITLE = 200
 
@@ -89,11 +87,13 @@ def read_article(path: str | Path, config: Config) -> Article:
         size = path.stat().st_size
         if not path.is_file():
             raise ContentError(shown, "not a regular file")
-        if size > MAX_ARTICLE_BYTES:
+        limit = config.max_article_kb * 1000
+        if size > limit:
             raise ContentError(
                 shown,
-                f"too large for a leaflet ({size / 1e6:.1f} MB; the limit is "
-                f"{MAX_ARTICLE_BYTES / 1e6:.0f} MB); split it into several articles",
+                f"too large for a leaflet ({size / 1000:,.0f} kB; the limit is "
+                f"{config.max_article_kb:,} kB): split it into several articles, or raise "
+                "leaflets.max_article_kb in handouts.yaml",
             )
         raw = path.read_bytes()
     except OSError as err:
