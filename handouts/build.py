@@ -202,6 +202,17 @@ def discover(config: Config, paths: Sequence[str | Path] = ()) -> list[Path]:
             found.append(path)
         else:
             raise HandoutsError(f"Path '{given}' does not exist")
+    workspace = config.workspace.resolve()
+    outside = [p for p in found if not p.resolve().is_relative_to(workspace)]
+    if outside:
+        # A link in content/ pointing elsewhere would read files the workspace does
+        # not own; an article named from elsewhere belongs in the workspace first.
+        names = ", ".join(f"'{p}'" for p in outside[:3])
+        raise HandoutsError(
+            f"{names} {'is' if len(outside) == 1 else 'are'} outside the workspace "
+            f"'{config.display(workspace)}' (or a link to a file outside it); copy the "
+            "article into content/, or choose the workspace with -w"
+        )
     return list(dict.fromkeys(p.resolve() for p in found))
 
 

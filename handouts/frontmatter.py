@@ -34,6 +34,7 @@ _TEXT_TAGS = {
 }
 _ALLOWED_TAGS = _TEXT_TAGS | {"tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_BAD_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _BOM = b"\xef\xbb\xbf"
 
 _Loader: type[yaml.SafeLoader]
@@ -180,7 +181,15 @@ class _Walker:
         # The C loader reports a plain scalar's style as '' and the Python one as None.
         if not node.style and node.value in _NULLS:
             return None
-        return str(node.value)
+        value = str(node.value)
+        # "\ud800" or "\x07" escapes in quoted YAML make characters no PDF can hold.
+        if bad := _BAD_CHARACTER.search(value):
+            raise ContentError(
+                self.path,
+                f"invalid character U+{ord(bad.group()):04X} in a value; remove it",
+                self._line(node),
+            )
+        return value
 
     def mapping(self, node: yaml.MappingNode, depth: int, prefix: str) -> dict[str, Any]:
         self.seen.add(id(node))

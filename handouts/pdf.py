@@ -45,13 +45,18 @@ class WorkspaceFetcher(URLFetcher):
         self.refused: list[str] = []
         self.served: set[str] = set()
         """Files loaded for the current document: what a cached PDF depends on."""
+        self.refused_urls: set[str] = set()
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
         scheme = url.split(":", 1)[0].lower()
         if scheme == "data":
             if len(url) > MAX_DATA_URL_BYTES:
-                return self._refuse(url[:40] + "…", "embedded data is too large")
-            return super().fetch(url, headers)
+                return self._refuse(url, "embedded data is too large")
+            response = super().fetch(url, headers)
+            body = response.read()
+            if problem := _image_problem(body):
+                return self._refuse(url, problem)
+            return URLFetcherResponse(response.url, body, response.headers)
         if scheme != "file":
             return self._refuse(url, "leaflets are made offline: nothing is downloaded")
         parts = urlsplit(url)
@@ -69,11 +74,35 @@ class WorkspaceFetcher(URLFetcher):
             return self._refuse(url, "file is too large")
         self.served.add(str(real))
         content_type = mimetypes.guess_type(real.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(real.as_uri(), real.read_bytes(), {"Content-Type": content_type})
+        body = real.read_bytes()
+        if problem := _image_problem(body):
+            return self._refuse(url, problem)
+        return URLFetcherResponse(real.as_uri(), body, {"Content-Type": content_type})
 
     def _refuse(self, url: str, why: str) -> URLFetcherResponse:
         self.refused.append(f"blocked '{_display_url(url)}': {why}")
+        self.refused_urls.add(url)
         raise URLFetchingError(why)
+
+
+MAX_IMAGE_PIXELS = 25_000_000
+
+
+def _image_problem(data: bytes) -> str | None:
+    """Refuse raster images too big to decode safely (a 12 kB PNG can be 100 Mpx)."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:  # reads the header only
+            width, height = image.size
+    except Exception:
+        return None  # not a raster image (SVG, CSS, font): nothing to check here
+    if width * height > MAX_IMAGE_PIXELS:
+        return (
+            f"image is {width * height / 1e6:.0f} Mpx (limit {MAX_IMAGE_PIXELS / 1e6:.0f} Mpx); "
+            "use a smaller copy"
+        )
+    return None
 
 
 def _display_url(url: str) -> str:
@@ -150,6 +179,7 @@ class PdfRenderer:
         with _captured() as records:
             sheets = [self._stylesheet(p) for p in stylesheets]
             self.fetcher.refused = []
+            self.fetcher.refused_urls = set()
             self.fetcher.served = set().union(*(self._sheet_files[p] for p in stylesheets))
             try:
                 document = weasyprint.HTML(
@@ -164,7 +194,12 @@ class PdfRenderer:
         missing = "".join(
             dict.fromkeys(m.group(1) for m in map(_NOTDEF.match, records.messages) if m)
         )
-        other = [m for m in records.messages if not _is_refusal_echo(m) and not _NOTDEF.match(m)]
+        refused_urls = self.fetcher.refused_urls
+        other = [
+            m
+            for m in records.messages
+            if not _NOTDEF.match(m) and not _is_refusal_echo(m, refused_urls)
+        ]
         return PdfResult(
             bytes(data),
             len(document.pages),
@@ -178,16 +213,12 @@ class PdfRenderer:
 _NOTDEF = re.compile(r'\.notdef glyph rendered for Unicode string unsupported by fonts: "(.+?)"')
 
 
-def _is_refusal_echo(message: str) -> bool:
-    """WeasyPrint logs its own line for each load our fetcher refused; keep ours only."""
-    return message.startswith(
-        (
-            "Failed to load image",
-            "Failed to load stylesheet",
-            "Failed to load attachment",
-            "Failed to load font",
-        )
-    )
+def _is_refusal_echo(message: str, refused: set[str]) -> bool:
+    """WeasyPrint logs its own line for each load our fetcher refused; keep ours only.
+
+    Other load failures (a damaged image in the workspace) are kept.
+    """
+    return message.startswith("Failed to load") and any(url in message for url in refused)
 
 
 @dataclass(frozen=True)
