@@ -65,16 +65,16 @@ def decode(raw: bytes, path: str | Path) -> str:
     """Return the file's text: strict UTF-8 (BOM allowed), LF endings, no control characters."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ContentError(path, "saved as UTF-16 text; re-save the file as UTF-8")
-    if b"\x00" in raw:
-        raise ContentError(
-            path,
-            "looks like a binary file, not text (it contains NUL bytes); "
-            "articles must be UTF-8 text files (.md or .txt)",
-        )
     raw = raw.removeprefix(_BOM)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
+        if b"\x00" in raw:
+            raise ContentError(
+                path,
+                "looks like a binary file, not text; articles must be UTF-8 text files "
+                "(.md or .txt)",
+            ) from None
         line = raw[: err.start].count(b"\n") + 1
         column = err.start - (raw.rfind(b"\n", 0, err.start) + 1) + 1
         raise ContentError(
@@ -121,8 +121,17 @@ def load_mapping(yaml_text: str, path: str | Path, first_line: int = 1) -> YamlM
         node = yaml.compose(yaml_text, Loader=_TextLoader)
     except yaml.MarkedYAMLError as err:
         raise _yaml_error(err, path, first_line) from None
+    except yaml.reader.ReaderError as err:
+        line = first_line + yaml_text.count("\n", 0, max(err.position, 0))
+        raise ContentError(
+            path,
+            f"character U+{err.character if isinstance(err.character, int) else 0:04X} is not "
+            "allowed in YAML; delete it",
+            line,
+        ) from None
     except yaml.YAMLError as err:
-        raise ContentError(path, f"invalid YAML: {err}", first_line) from None
+        first = str(err).strip().splitlines()[0] if str(err).strip() else "invalid YAML"
+        raise ContentError(path, f"invalid YAML: {first}", first_line) from None
     except RecursionError:
         raise ContentError(path, "YAML is nested too deeply", first_line) from None
     if node is None:

@@ -67,6 +67,8 @@ class WorkspaceFetcher(URLFetcher):
         except (OSError, RuntimeError):
             return self._refuse(url, "file not found")
         if not any(real.is_relative_to(root) for root in self.roots):
+            if real != path.absolute():
+                return self._refuse(url, "a link to a file outside the workspace")
             return self._refuse(url, "outside the workspace")
         if not real.is_file():  # FIFOs and devices would hang or never end
             return self._refuse(url, "not a regular file")
@@ -92,11 +94,16 @@ def _image_problem(data: bytes) -> str | None:
     """Refuse raster images too big to decode safely (a 12 kB PNG can be 100 Mpx)."""
     from PIL import Image
 
+    # Read the size with Pillow's own bomb check off: it would raise before
+    # saying how big the image is. Only the header is read.
+    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
     try:
-        with Image.open(io.BytesIO(data)) as image:  # reads the header only
+        with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
     except Exception:
         return None  # not a raster image (SVG, CSS, font): nothing to check here
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
     if width * height > MAX_IMAGE_PIXELS:
         return (
             f"image is {width * height / 1e6:.0f} Mpx (limit {MAX_IMAGE_PIXELS / 1e6:.0f} Mpx); "
@@ -196,7 +203,7 @@ class PdfRenderer:
         )
         refused_urls = self.fetcher.refused_urls
         other = [
-            m
+            _plain(m)
             for m in records.messages
             if not _NOTDEF.match(m) and not _is_refusal_echo(m, refused_urls)
         ]
@@ -211,6 +218,17 @@ class PdfRenderer:
 
 # WeasyPrint 70 logs one line per character that no font has a glyph for.
 _NOTDEF = re.compile(r'\.notdef glyph rendered for Unicode string unsupported by fonts: "(.+?)"')
+
+
+_FAILED_IMAGE = re.compile(r"Failed to load image at '(?P<url>[^']+)': ?(?P<why>.*)$")
+
+
+def _plain(message: str) -> str:
+    """WeasyPrint's log line, as a user would want to read it."""
+    if match := _FAILED_IMAGE.match(message):
+        why = match.group("why").strip() or "it is damaged, not an image, or unsafe to open"
+        return f"could not draw image '{_display_url(match.group('url'))}': {why}"
+    return message
 
 
 def _is_refusal_echo(message: str, refused: set[str]) -> bool:

@@ -119,7 +119,14 @@ def slugify(text: str, fallback_seed: str = "") -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:MAX_SLUG].rstrip("-")
     if not slug:
         slug = "article-" + hashlib.sha256(fallback_seed.encode()).hexdigest()[:8]
+    if slug in _WINDOWS_RESERVED:
+        slug += "-leaflet"  # CON.pdf and friends cannot be copied to a Windows share
     return slug
+
+
+_WINDOWS_RESERVED = frozenset(
+    ["con", "prn", "aux", "nul"] + [f"{d}{n}" for d in ("com", "lpt") for n in range(1, 10)]
+)
 
 
 def parse_date(text: str, date_format: str | None = None) -> dt.date:
