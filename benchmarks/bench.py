@@ -10,8 +10,9 @@ against a baseline measured in the same run, so a busy or slow machine moves
 both sides. Each build runs in its own process, as a user would run it.
 
 Baseline: the same leaflets' HTML, rendered one after another in one process
-by plain ``weasyprint.HTML(...).write_pdf()`` calls with the same stylesheet —
-the floor that handouts adds its work to.
+by plain ``weasyprint.HTML(...).write_pdf()`` calls with the same stylesheet
+and the same PDF standard (tagged PDF/UA-1) — the floor that handouts adds
+its work to.
 """
 
 from __future__ import annotations
@@ -130,7 +131,8 @@ import weasyprint
 css = [weasyprint.CSS(filename=str(s)) for s in template.stylesheets]
 started = time.perf_counter()
 for leaflet in leaflets:
-    weasyprint.HTML(string=leaflet.html, base_url=leaflet.base_url).write_pdf(stylesheets=css)
+    weasyprint.HTML(string=leaflet.html, base_url=leaflet.base_url).write_pdf(
+        stylesheets=css, pdf_variant=config.pdf_variant)
 print(json.dumps({"seconds": time.perf_counter() - started}))
 """
 

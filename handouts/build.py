@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -28,7 +29,7 @@ from .errors import ContentError, HandoutsError, PdfError
 from .files import write_atomic
 from .model import Article, Finding, PackSpec, Variant
 from .packs import PackResult, make_pack, pack_specs, resolve_members
-from .quality import Readability, quality_findings, readability, text_key
+from .quality import Readability, quality_findings, readability, reading_finding, text_key
 from .readers import SUFFIXES, read_article, slugify
 from .render import (
     PackFront,
@@ -340,6 +341,7 @@ class _Build:
         self.jobs = 1
         self.fail_fast = False
         self._workers: Workers | None = None
+        self._scoring: threading.Thread | None = None
 
     # -- entry points -----------------------------------------------------------------------
 
@@ -370,6 +372,9 @@ class _Build:
         files = discover(config, paths)
         if self.template is not None:
             find_template(self.template, config)  # a wrong --template stops the run up front
+        if pdf and files:
+            # Workers load WeasyPrint (half a second) while the articles are read.
+            self._pool().warm(min(self.jobs, len(files)))
         items = self._read_all(files)
         readable = [i for i in items if isinstance(i, _Planned)]
 
@@ -391,7 +396,7 @@ class _Build:
         if pdf:
             _make_output_dir(config.output)
         cache = Cache(config.output) if pdf else None
-        self._check_quality(readable, cache)
+        self._check_quality(readable, cache, wait=self.strict or not pdf)
         if self.fail_fast and any(isinstance(i, LeafletResult) for i in items):
             for item in readable:
                 self._finish(item, error=f"{item.shown}: not built: stopped at the first failure")
@@ -477,7 +482,7 @@ class _Build:
         _make_output_dir(config.output)
         cache = Cache(config.output)
         readable = [i for i in chosen if isinstance(i, _Planned)]
-        self._check_quality(readable, cache)
+        self._check_quality(readable, cache, wait=self.strict)
         self._render_all(readable, cache, True)
         leaflets = tuple(i if isinstance(i, LeafletResult) else i.result for i in chosen)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -485,7 +490,7 @@ class _Build:
         by_slug = _by_slug(leaflets, self.large_print)
         made = self._pack(target.stem, title, note, duplex, slugs, by_slug, None, target, variant)
         if self.booklet and made.ok and made.pdf is not None:
-            from .pdf import impose_booklet
+            from .assemble import impose_booklet
 
             write_atomic(target, impose_booklet(made.pdf))
             made = replace(made, booklet=target)
@@ -569,7 +574,7 @@ class _Build:
         cache: Cache,
     ) -> tuple[tuple[LeafletResult | None, ...], list[PackResult]]:
         """Impose every leaflet and pack this run made as an A5 booklet on A4 sheets."""
-        from .pdf import impose_booklet
+        from .assemble import impose_booklet
 
         def make(pdf: Path, sha: str, stem: str) -> Path:
             target = self.config.output / f"{stem}-booklet.pdf"
@@ -616,24 +621,51 @@ class _Build:
                 raise HandoutsError(f"No pack named '{only}'. Packs: {names}")
         return specs, resolve_members(specs, slugs, self.config)
 
-    def _check_quality(self, planned: list[_Planned], cache: Cache | None) -> None:
-        """Attribution, review dates and reading level: warnings on each article."""
+    def _check_quality(self, planned: list[_Planned], cache: Cache | None, *, wait: bool) -> None:
+        """Attribution, review dates and reading level: warnings on each article.
+
+        Scoring text the first time loads a pronouncing dictionary (about a
+        second), so new scores are worked out in a thread while the workers
+        render, and joined in ``_join_scores``; ``wait`` joins at once (for
+        ``--strict`` and ``check``, which need the findings before deciding).
+        """
         today = build_date()
+        unscored: dict[str, list[_Planned]] = {}
         for item in planned:
             article = item.article
+            item.warnings.extend(quality_findings(article, item.shown, today=today))
             key = text_key(article.body_html)
             if cache is not None and key in cache.readability:
                 item.reading = Readability(*cache.readability[key])
             else:
-                item.reading = readability(article.body_html, article.language)
-                if cache is not None and item.reading is not None:
-                    cache.readability[key] = (item.reading.grade, item.reading.ease)
-            item.warnings.extend(
-                quality_findings(
-                    article, item.shown, today=today,
-                    max_grade=self.config.max_reading_grade, reading=item.reading,
-                )
-            )  # fmt: skip
+                unscored.setdefault(key, []).append(item)
+        if not unscored:
+            return
+
+        def score() -> None:
+            for key, items in unscored.items():
+                article = items[0].article
+                reading = readability(article.body_html, article.language)
+                if cache is not None and reading is not None:
+                    cache.readability[key] = (reading.grade, reading.ease)
+                for item in items:
+                    item.reading = reading  # the finding is added on the main thread
+
+        self._scoring = threading.Thread(target=score, name="readability", daemon=True)
+        self._scoring.start()
+        if wait:
+            self._join_scores()
+
+    def _warnings(self, item: _Planned) -> list[Finding]:
+        """An item's warnings, with the reading-level one once its score is known."""
+        self._join_scores()
+        finding = reading_finding(item.reading, item.shown, self.config.max_reading_grade)
+        return [*item.warnings, finding] if finding else list(item.warnings)
+
+    def _join_scores(self) -> None:
+        if self._scoring is not None:
+            self._scoring.join()
+            self._scoring = None
 
     # -- rendering -------------------------------------------------------------------------
 
@@ -680,9 +712,9 @@ class _Build:
                 )
                 self._finish(item, error=message)
                 continue
-            if self.strict and item.warnings:
+            if self.strict and (warnings := self._warnings(item)):
                 self._finish(
-                    item, error=f"{item.shown}: {len(item.warnings)} warning(s), and --strict is on"
+                    item, error=f"{item.shown}: {len(warnings)} warning(s), and --strict is on"
                 )
                 continue
             if not pdf or cache is None:
@@ -769,9 +801,10 @@ class _Build:
         reused: bool = False,
     ) -> None:
         article = item.article
+        warnings = self._warnings(item)  # waits for the reading score if need be
         reading = item.reading
         item.result = LeafletResult(
-            item.shown, article.slug, article.title, pdf, pages, tuple(item.warnings),
+            item.shown, article.slug, article.title, pdf, pages, tuple(warnings),
             error, reused, sha,
             reading.grade if reading else None, reading.ease if reading else None,
             item.stem, item.variant.large_print,

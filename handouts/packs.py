@@ -113,7 +113,7 @@ def make_pack(
     With a ``cache``, an unchanged pack is reused; ad-hoc packs pass ``None``,
     so the note a nurse typed for one patient is stored nowhere.
     """
-    from .pdf import PackPart, assemble_pack, pack_start_pages
+    from .assemble import PackPart, assemble_pack, pack_start_pages
 
     started = time.perf_counter()
     slugs = tuple(slug for slug, *_ in leaflets)

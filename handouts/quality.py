@@ -66,15 +66,8 @@ def readability(body_html: str, language: str) -> Readability | None:
     )
 
 
-def quality_findings(
-    article: Article,
-    shown: str,
-    *,
-    today: dt.date,
-    max_grade: float,
-    reading: Readability | None,
-) -> list[Finding]:
-    """Warnings about attribution, review dates and reading level."""
+def quality_findings(article: Article, shown: str, *, today: dt.date) -> list[Finding]:
+    """Warnings about attribution and review dates."""
     findings = []
 
     def warn(message: str) -> None:
@@ -93,10 +86,16 @@ def quality_findings(
             f"the review date {article.review_due:%d %B %Y} has passed: check the article is "
             "still right, then set a new 'review_due:'"
         )
-    if reading is not None and reading.grade > max_grade:
-        warn(
-            f"hard to read: Flesch–Kincaid grade {reading.grade:g} (aim for {max_grade:g} or "
-            f"below), reading ease {reading.ease:g} (aim for 60 or above); use shorter "
-            "sentences and everyday words"
-        )
     return findings
+
+
+def reading_finding(reading: Readability | None, shown: str, max_grade: float) -> Finding | None:
+    """A warning when English text is harder to read than ``max_grade``."""
+    if reading is None or reading.grade <= max_grade:
+        return None
+    return Finding(
+        shown,
+        f"hard to read: Flesch–Kincaid grade {reading.grade:g} (aim for {max_grade:g} or "
+        f"below), reading ease {reading.ease:g} (aim for 60 or above); use shorter "
+        "sentences and everyday words",
+    )

@@ -233,6 +233,11 @@ class Workers:
         slot.connection.close()
         self._slots.remove(slot)
 
+    def warm(self, count: int) -> None:
+        """Start up to ``count`` workers now, so their start-up overlaps other work."""
+        while len(self._slots) < min(count, self.jobs):
+            self._start()
+
     def run(
         self, tasks: Iterable[Task], stop: Callable[[Outcome], bool] | None = None
     ) -> Iterator[Outcome]:
@@ -311,7 +316,9 @@ class Workers:
 
     def close(self) -> None:
         for slot in list(self._slots):
-            self._retire(slot, kill=slot.task is not None)
+            # A busy worker, or one that never got work (started early, not
+            # needed), is stopped at once; an idle one is asked to finish.
+            self._retire(slot, kill=slot.task is not None or slot.done == 0)
 
 
 def _healthy(outcome: Outcome) -> bool:

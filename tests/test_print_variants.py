@@ -9,7 +9,7 @@ import pytest
 from pypdf import PdfReader
 
 from handouts import build, load_config
-from handouts.pdf import booklet_order
+from handouts.assemble import booklet_order
 
 from .conftest import CONFIG_YAML, WriteFile
 
