@@ -18,7 +18,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -693,71 +693,83 @@ class _Build:
         return outcome.data, outcome.pages
 
     def _render_all(self, planned: list[_Planned], cache: Cache | None, pdf: bool) -> None:
-        """Decide per leaflet: failed, reused or to render; then render in parallel."""
-        config = self.config
-        todo: list[_Planned] = []
-        for item in planned:
-            article = item.article
-            name = self.template or article.template or config.template
-            try:
-                if name not in self.templates:
-                    self.templates[name] = find_template(name, config)
-                leaflet = self.renderer.render(article, self.templates[name], item.variant)
-                item.warnings.extend(Finding(item.shown, w) for w in leaflet.warnings)
-            except HandoutsError as err:
-                message = (
-                    err.message
-                    if isinstance(err, ContentError)
-                    else (f"{item.shown}: {err.message}")
-                )
-                self._finish(item, error=message)
-                continue
-            if self.strict and (warnings := self._warnings(item)):
-                self._finish(
-                    item, error=f"{item.shown}: {len(warnings)} warning(s), and --strict is on"
-                )
-                continue
-            if not pdf or cache is None:
-                self._finish(item)
-                continue
-            target = config.output / f"{item.stem}.pdf"
-            item.key = cache.key(
-                html=leaflet.html,
-                stylesheets=leaflet.template.stylesheets,
-                options={"pdf_variant": config.pdf_variant},
-            )
-            entry = cache.lookup(item.stem, item.key, target)
-            if entry is not None:
-                item.warnings.extend(Finding(item.shown, w) for w in entry.warnings)
-                self._finish(item, pdf=target, pages=entry.pages, sha=entry.sha256, reused=True)
-                continue
-            item.task = Task(
-                item.stem,
-                leaflet.html,
-                leaflet.base_url,
-                leaflet.template.stylesheets,
-                config.pdf_variant,
-                target,
-                self.strict,
-            )
-            todo.append(item)
-        if not todo:
+        """Decide per leaflet: failed, reused or to render; render in parallel.
+
+        Tasks go to the workers as soon as each leaflet's HTML is ready, so the
+        workers lay out the first leaflets while the rest are still templated.
+        """
+        if not pdf or cache is None:
+            for item in planned:
+                self._plan_one(item, None)
             return
-        assert cache is not None
         if self.progress.notice and not subset_library_present():
             self.progress.notice(
                 "the HarfBuzz subset library (Debian: libharfbuzz-subset0) is missing, so "
                 "rendering is several times slower; see 'handouts doctor'"
             )
-        by_key = {item.stem: item for item in todo}
+        waiting: dict[str, _Planned] = {}
+
+        def tasks() -> Iterator[Task]:
+            for item in planned:
+                task = self._plan_one(item, cache)
+                if task is not None:
+                    waiting[item.stem] = item
+                    yield task
 
         def stop(outcome: Outcome) -> bool:
             return self.fail_fast and outcome.error is not None
 
-        for outcome in self._pool().run([i.task for i in todo if i.task], stop=stop):
-            self._record(by_key.pop(outcome.key), outcome, cache)
-        for item in by_key.values():  # not started: --fail-fast stopped the build
-            self._finish(item, error=f"{item.shown}: not built: stopped at the first failure")
+        for outcome in self._pool().run(tasks(), stop=stop):
+            self._record(waiting.pop(outcome.key), outcome, cache)
+        for item in planned:
+            if item.result is None:  # never started: --fail-fast stopped the build
+                self._finish(item, error=f"{item.shown}: not built: stopped at the first failure")
+
+    def _plan_one(self, item: _Planned, cache: Cache | None) -> Task | None:
+        """Template one leaflet; finish it here (failed, checked, reused) or return its task."""
+        config = self.config
+        article = item.article
+        name = self.template or article.template or config.template
+        try:
+            if name not in self.templates:
+                self.templates[name] = find_template(name, config)
+            leaflet = self.renderer.render(article, self.templates[name], item.variant)
+            item.warnings.extend(Finding(item.shown, w) for w in leaflet.warnings)
+        except HandoutsError as err:
+            message = (
+                err.message if isinstance(err, ContentError) else f"{item.shown}: {err.message}"
+            )
+            self._finish(item, error=message)
+            return None
+        if self.strict and (warnings := self._warnings(item)):
+            self._finish(
+                item, error=f"{item.shown}: {len(warnings)} warning(s), and --strict is on"
+            )
+            return None
+        if cache is None:
+            self._finish(item)
+            return None
+        target = config.output / f"{item.stem}.pdf"
+        item.key = cache.key(
+            html=leaflet.html,
+            stylesheets=leaflet.template.stylesheets,
+            options={"pdf_variant": config.pdf_variant},
+        )
+        entry = cache.lookup(item.stem, item.key, target)
+        if entry is not None:
+            item.warnings.extend(Finding(item.shown, w) for w in entry.warnings)
+            self._finish(item, pdf=target, pages=entry.pages, sha=entry.sha256, reused=True)
+            return None
+        item.task = Task(
+            item.stem,
+            leaflet.html,
+            leaflet.base_url,
+            leaflet.template.stylesheets,
+            config.pdf_variant,
+            target,
+            self.strict,
+        )
+        return item.task
 
     def _record(self, item: _Planned, outcome: Outcome, cache: Cache) -> None:
         rendering_warnings = list(outcome.warnings)

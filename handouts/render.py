@@ -211,6 +211,13 @@ class Renderer:
         self.env.filters["cssstring"] = css_string
         self.env.filters["fill"] = fill
         self.env.filters["pagecounter"] = page_counter
+        self._labels: dict[str, Labels] = {}
+
+    def labels(self, language: str) -> Labels:
+        """The label catalogue for ``language``, looked up once per build."""
+        if language not in self._labels:
+            self._labels[language] = load_labels(language, self.config)
+        return self._labels[language]
 
     def base_context(self, labels: Labels, variant: Variant | None = None) -> dict[str, Any]:
         """What every template sees: organisation, branding, paper, labels, direction."""
@@ -233,7 +240,7 @@ class Renderer:
         self, article: Article, template: Template, variant: Variant | None = None
     ) -> RenderedLeaflet:
         """Return the leaflet HTML for ``article``, at the variant's paper and type size."""
-        labels = load_labels(article.language, self.config)
+        labels = self.labels(article.language)
         qr_url = article.online_url or article.source_url
         context = {
             **self.base_context(labels, variant),
@@ -294,7 +301,7 @@ class PackFront:
         if not (self.template.directory / PACK_ENTRY).is_file():
             name = f"leaflet/{PACK_ENTRY}"
         context = {
-            **self.renderer.base_context(load_labels(language, self.renderer.config), variant),
+            **self.renderer.base_context(self.renderer.labels(language), variant),
             "title": title,
             "note": note,
             "printed": printed,

@@ -25,7 +25,6 @@ import multiprocessing
 import signal
 import time
 import warnings
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
@@ -246,11 +245,11 @@ class Workers:
         If ``stop`` returns true for an outcome, no further task is started
         (``--fail-fast``); the ones under way are finished.
         """
-        pending = deque(tasks)
-        stopping = False
-        while pending or any(s.task for s in self._slots):
-            if not stopping:
-                self._dispatch(pending)
+        pending = iter(tasks)
+        exhausted = False
+        while True:
+            if not exhausted:
+                exhausted = self._dispatch(pending)
             busy = [s for s in self._slots if s.task is not None]
             if not busy:
                 break
@@ -264,20 +263,22 @@ class Workers:
                 if outcome is not None:
                     yield outcome
                     if stop is not None and stop(outcome):
-                        stopping = True
-                        pending.clear()
+                        exhausted = True  # start nothing more
 
-    def _dispatch(self, pending: deque[Task]) -> None:
+    def _dispatch(self, pending: Iterator[Task]) -> bool:
+        """Give tasks to idle workers; True once ``pending`` has run out."""
         for slot in list(self._slots):
             if slot.task is None and slot.done >= self.limits.tasks_per_worker:
                 self._retire(slot)
-        while pending:
+        while True:
             idle = next((s for s in self._slots if s.task is None), None)
+            if idle is None and len(self._slots) >= self.jobs:
+                return False
+            task = next(pending, None)
+            if task is None:
+                return True
             if idle is None:
-                if len(self._slots) >= self.jobs:
-                    return
                 idle = self._start()
-            task = pending.popleft()
             idle.connection.send(task)
             idle.task = task
             idle.deadline = time.monotonic() + self.limits.seconds + GRACE_SECONDS
