@@ -83,7 +83,8 @@ def quality_findings(article: Article, shown: str, *, today: dt.date) -> list[Fi
         warn("no link to the original: add 'source_url:'")
     if article.review_due is not None and article.review_due < today:
         warn(
-            f"the review date {article.review_due:%d %B %Y} has passed: check the article is "
+            f"the review date {article.review_due.day} {article.review_due:%B %Y} has passed: "
+            "check the article is "
             "still right, then set a new 'review_due:'"
         )
     return findings
