@@ -29,7 +29,14 @@ from .errors import ContentError, HandoutsError, PdfError
 from .files import write_atomic
 from .model import Article, Finding, PackSpec, Variant
 from .packs import PackResult, make_pack, pack_specs, resolve_members
-from .quality import Readability, quality_findings, readability, reading_finding, text_key
+from .quality import (
+    Readability,
+    plain_text,
+    quality_findings,
+    readability,
+    reading_finding,
+    text_key,
+)
 from .readers import SUFFIXES, read_article, slugify
 from .render import (
     PackFront,
@@ -746,6 +753,18 @@ class _Build:
                 item, error=f"{item.shown}: {len(warnings)} warning(s), and --strict is on"
             )
             return None
+        if (estimate := _estimated_pages(article, item.variant)) > 2 * config.max_pages:
+            # Refused before layout: laying out hundreds of pages to find out
+            # would take minutes of the batch.
+            self._finish(
+                item,
+                error=(
+                    f"{item.shown}: about {estimate} pages of text, more than a leaflet should "
+                    f"be (the limit is {config.max_pages}; raise leaflets.max_pages in "
+                    "handouts.yaml if it is right)"
+                ),
+            )
+            return None
         if cache is None:
             self._finish(item)
             return None
@@ -944,6 +963,18 @@ class _Build:
             "packs": [packs[k] for k in sorted(packs)],
         }
         write_atomic(path, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode())
+
+
+CHARACTERS_PER_PAGE = {False: 3000, True: 1500}
+"""Generous: an A4 page of 14 pt text holds about 2,500 characters, of 18 pt about 1,500."""
+
+
+def _estimated_pages(article: Article, variant: Variant) -> int:
+    """A quick lower-bound guess of a leaflet's length, from its text alone."""
+    size = CHARACTERS_PER_PAGE[variant.large_print]
+    if variant.paper == "A5":
+        size //= 2
+    return len(plain_text(article.body_html)) // size + 1
 
 
 def _by_slug(leaflets: Iterable[LeafletResult | None], large: bool) -> dict[str, LeafletResult]:

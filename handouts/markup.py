@@ -308,8 +308,13 @@ def _drop_cruft(blocks: list[_Block], note: _Note) -> list[_Block]:
     return kept
 
 
+_MAX_REPEAT_NOTES = 3
+"""Repeats reported one by one; more are summed up in one warning."""
+
+
 def _drop_duplicates(blocks: list[_Block], note: _Note) -> list[_Block]:
     kept: list[_Block] = []
+    dropped: list[tuple[_Block, _Block]] = []
     for block in blocks:
         words = block.words
         twin = None
@@ -320,12 +325,21 @@ def _drop_duplicates(blocks: list[_Block], note: _Note) -> list[_Block]:
                     break
         if twin is None:
             kept.append(block)
-            continue
+        else:
+            dropped.append((block, twin))
+    for block, twin in dropped[:_MAX_REPEAT_NOTES]:
         where = f"line {twin.line}" if twin.line else "earlier"
-        same = "repeats" if words == twin.words else "nearly repeats"
+        same = "repeats" if block.words == twin.words else "nearly repeats"
         note(
             f"dropped a paragraph that {same} the one at {where}: '{_short(block.text)}'",
             block.line,
+        )
+    if len(dropped) > _MAX_REPEAT_NOTES:
+        rest = dropped[_MAX_REPEAT_NOTES:]
+        note(
+            f"dropped {len(rest)} more paragraphs that repeat earlier ones (is this really "
+            "an article?)",
+            rest[0][0].line,
         )
     return kept
 
