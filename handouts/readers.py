@@ -91,7 +91,7 @@ def read_article(path: str | Path, config: Config) -> Article:
         if size > limit:
             raise ContentError(
                 shown,
-                f"too large for a leaflet ({size / 1000:,.0f} kB; the limit is "
+                f"too large for a leaflet ({-(-size // 1000):,} kB; the limit is "
                 f"{config.max_article_kb:,} kB): split it into several articles, or raise "
                 "leaflets.max_article_kb in handouts.yaml",
             )

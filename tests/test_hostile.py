@@ -145,7 +145,7 @@ ERRORS = {
     "a16.md": "content/a16.md:4: control character U+0000 in the text; delete it and save again",
     "b01.md": "content/b01.md:4:4: not valid UTF-8 (byte 0xE9); re-save the file as UTF-8 (in most editors: Save As, Encoding: UTF-8)",
     "b03.md": "content/b03.md: the file is empty; there is nothing to make a leaflet from",
-    "b04.md": "content/b04.md: too large for a leaflet (3,000 kB; the limit is 2,000 kB): split it into several articles, or raise leaflets.max_article_kb in handouts.yaml",
+    "b04.md": "content/b04.md: too large for a leaflet (3,001 kB; the limit is 2,000 kB): split it into several articles, or raise leaflets.max_article_kb in handouts.yaml",
     "d05.md": "content/d05.md:1: missing required field 'title'; add 'title: …' to the front matter",
 }  # fmt: skip
 

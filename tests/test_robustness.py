@@ -171,3 +171,24 @@ def test_reading_any_bytes_succeeds_or_raises_our_error(fuzz_config: Config, dat
         assert article.body_html
         article.title.encode("utf-8")  # no lone surrogates reach the PDF stage
         article.body_html.encode("utf-8")
+
+
+def test_many_repeats_are_summed_up(config: Config, write: WriteFile) -> None:
+    path = write("table.csv.md", "a,b,c\n1,2,3\n" * 50)
+    messages = [f.message for f in read_article(path, config).warnings]
+    repeats = [m for m in messages if "repeat" in m]
+    assert len(repeats) == 4
+    assert repeats[-1] == (
+        "dropped 45 more paragraphs that repeat earlier ones (is this really an article?)"
+    )
+
+
+def test_far_too_long_is_refused_before_layout(workspace: Path, write: WriteFile) -> None:
+    write("huge.md", "---\ntitle: Huge\n---\n" + "word " * 300_000)
+    started = time.monotonic()
+    result = run("build", "--no-pack")
+    assert time.monotonic() - started < 20
+    assert (
+        "error: content/huge.md: about 501 pages of text, more than a leaflet should be (the "
+        "limit is 60; raise leaflets.max_pages in handouts.yaml if it is right)"
+    ) in result.stderr.splitlines()
