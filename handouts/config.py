@@ -268,57 +268,12 @@ def _validate(mapping: YamlMapping, root: Path, shown: str) -> tuple[dict[str, A
     leaflets = check.section("leaflets")
     if (template := check.text("leaflets.template", leaflets.get("template"))) is not None:
         values["template"] = template
-    paper = check.choice(
-        "leaflets.paper",
-        leaflets.get("paper"),
-        parse_paper,
-        "expected one of: A4, A5, Letter",
-    )
-    if paper is not None:
-        values["paper"] = paper
-    months = check.choice(
-        "leaflets.review_months",
-        leaflets.get("review_months"),
-        _months,
-        "expected a whole number of months from 1 to 120",
-    )
-    if months is not None:
-        values["review_months"] = months
-    variant = check.choice(
-        "leaflets.pdf_variant",
-        leaflets.get("pdf_variant"),
-        parse_pdf_variant,
-        f"expected one of: {', '.join(PDF_VARIANTS)} or none",
-    )
-    if variant is not None:
-        values["pdf_variant"] = variant or None
-    for name, parse, hint in (
-        ("render_timeout", _positive_float, "expected a number of seconds above 0"),
-        ("memory_limit_mb", _non_negative_int, "expected a whole number of MB (0: no limit)"),
-        ("max_pages", _positive_int, "expected a whole number of pages above 0"),
-        ("max_article_kb", _positive_int, "expected a whole number of kB above 0"),
-    ):
-        limit = check.choice(f"leaflets.{name}", leaflets.get(name), parse, hint)
-        if limit is not None:
-            values[name] = limit
-    grade = check.choice(
-        "leaflets.max_reading_grade",
-        leaflets.get("max_reading_grade"),
-        _grade,
-        "expected a school grade from 1 to 20",
-    )
-    if grade is not None:
-        values["max_reading_grade"] = grade
-    hyphenate = check.choice(
-        "leaflets.hyphenate", leaflets.get("hyphenate"), parse_bool, "expected true or false"
-    )
-    if hyphenate is not None:
-        values["hyphenate"] = hyphenate
-    duplex = check.choice(
-        "leaflets.duplex", leaflets.get("duplex"), parse_bool, "expected true or false"
-    )
-    if duplex is not None:
-        values["duplex"] = duplex
+    for name, parse, hint in _leaflet_settings():
+        value = check.choice(f"leaflets.{name}", leaflets.get(name), parse, hint)
+        if value is not None:
+            values[name] = value
+    if values.get("pdf_variant") == "":
+        values["pdf_variant"] = None  # "none": a plain, untagged PDF
     values["packs"] = _packs(check, values.get("duplex", False))
 
     if check.errors:
@@ -332,6 +287,21 @@ def parse_paper(text: str) -> str:
         return PAPER_SIZES[text.strip().lower().replace(" ", "-")]
     except KeyError:
         raise ValueError(text) from None
+
+
+def _leaflet_settings() -> tuple[tuple[str, Callable[[str], Any], str], ...]:
+    return (
+        ("paper", parse_paper, "expected one of: A4, A5, Letter"),
+        ("review_months", _months, "expected a whole number of months from 1 to 120"),
+        ("pdf_variant", parse_pdf_variant, f"expected one of: {', '.join(PDF_VARIANTS)} or none"),
+        ("render_timeout", _positive_float, "expected a number of seconds above 0"),
+        ("memory_limit_mb", _non_negative_int, "expected a whole number of MB (0: no limit)"),
+        ("max_pages", _positive_int, "expected a whole number of pages above 0"),
+        ("max_article_kb", _positive_int, "expected a whole number of kB above 0"),
+        ("max_reading_grade", _grade, "expected a school grade from 1 to 20"),
+        ("hyphenate", parse_bool, "expected true or false"),
+        ("duplex", parse_bool, "expected true or false"),
+    )
 
 
 def parse_pdf_variant(text: str) -> str:
