@@ -13,7 +13,6 @@ __version__ = "0.1.0"
 from .build import BuildResult, LeafletResult, build, check, discover, init_workspace
 from .config import Config, load_config
 from .errors import (
-    BuildFailed,
     ConfigError,
     ContentError,
     HandoutsError,
@@ -25,7 +24,6 @@ from .readers import read_article
 
 __all__ = [
     "Article",
-    "BuildFailed",
     "BuildResult",
     "Config",
     "ConfigError",

@@ -61,7 +61,3 @@ class TemplateError(HandoutsError):
 
 class PdfError(HandoutsError):
     """WeasyPrint could not produce a PDF for an article."""
-
-
-class BuildFailed(HandoutsError):
-    """A build finished but some articles failed; the summary says which."""
