@@ -24,7 +24,7 @@ from pathlib import Path
 
 from . import __version__
 from .cache import CACHE_FILE, Cache, CacheEntry, file_sha256, subset_library_present
-from .config import CONFIG_NAME, Config, parse_paper
+from .config import CONFIG_NAME, Config, display_path, parse_paper
 from .errors import ContentError, HandoutsError, PdfError
 from .files import write_atomic
 from .model import Article, Finding, PackSpec, Variant
@@ -130,7 +130,7 @@ class BuildResult:
             written = [p for p in self.packs if p.ok]
             if written:
                 line += f" and {len(written)} pack{'s' if len(written) != 1 else ''}"
-            line += f" in {_shown(self.output_dir)} in {self.seconds:.1f} s"
+            line += f" in {display_path(self.output_dir)}/ in {self.seconds:.1f} s"
         else:
             line = f"Checked {total} {noun}: {good} ok"
         if self.warning_count:
@@ -157,13 +157,6 @@ class Progress:
     pack: Callable[[PackResult], None] | None = None
     notice: Callable[[str], None] | None = None
     """Called with advice about the machine (not the articles), e.g. a slow setup."""
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve())) + "/"
-    except ValueError:
-        return str(path) + "/"
 
 
 def default_jobs() -> int:
@@ -313,6 +306,8 @@ class _Planned:
     variant: Variant
     stem: str
     """Output name and cache name of this variant of the leaflet."""
+    text: str
+    """The article's words without markup, for the reading level and the length check."""
     warnings: list[Finding] = field(default_factory=list)
     reading: Readability | None = None
     key: str | None = None
@@ -383,7 +378,6 @@ class _Build:
             # Workers load WeasyPrint (half a second) while the articles are read.
             self._pool().warm(min(self.jobs, len(files)))
         items = self._read_all(files)
-        readable = [i for i in items if isinstance(i, _Planned)]
 
         specs: tuple[PackSpec, ...] = ()
         members: dict[str, tuple[str, ...]] = {}
@@ -393,24 +387,7 @@ class _Build:
                 wanted = set(members[only_pack])
                 items = [i for i in items if _slug_of(i) in wanted]
         needs_large = {slug for spec in specs if spec.large_print for slug in members[spec.name]}
-        items = self._variants(items, needs_large)
-        readable = [i for i in items if isinstance(i, _Planned)]
-
-        if self.progress.planned:
-            self.progress.planned(len(items))
-        for failed in (i for i in items if isinstance(i, LeafletResult)):
-            self._report(failed)
-        if pdf:
-            _make_output_dir(config.output)
-        cache = Cache(config.output) if pdf else None
-        self._check_quality(readable, cache, wait=self.strict or not pdf)
-        if self.fail_fast and any(isinstance(i, LeafletResult) for i in items):
-            for item in readable:
-                self._finish(item, error=f"{item.shown}: not built: stopped at the first failure")
-        else:
-            self._render_all(readable, cache, pdf)
-        leaflets = tuple(i if isinstance(i, LeafletResult) else i.result for i in items)
-        assert all(isinstance(r, LeafletResult) for r in leaflets)
+        leaflets, cache = self._leaflets(self._variants(items, needs_large), pdf=pdf)
 
         pack_results: list[PackResult] = []
         if pdf and specs:
@@ -428,7 +405,7 @@ class _Build:
         if pdf and self.booklet and cache is not None:
             leaflets, pack_results = self._booklets(leaflets, pack_results, cache)
         result = BuildResult(
-            leaflets=leaflets,  # type: ignore[arg-type]
+            leaflets=leaflets,
             output_dir=config.output,
             seconds=time.perf_counter() - self.started,
             packs=tuple(pack_results),
@@ -481,17 +458,8 @@ class _Build:
                 f"in {config.display(config.content_dir)} (articles include: {known})"
             )
         slugs = tuple(_slug_of(i) or "" for i in chosen)
-        chosen = self._variants(chosen, set())
-        if self.progress.planned:
-            self.progress.planned(len(chosen))
-        for failed in (i for i in chosen if isinstance(i, LeafletResult)):
-            self._report(failed)
-        _make_output_dir(config.output)
-        cache = Cache(config.output)
-        readable = [i for i in chosen if isinstance(i, _Planned)]
-        self._check_quality(readable, cache, wait=self.strict)
-        self._render_all(readable, cache, True)
-        leaflets = tuple(i if isinstance(i, LeafletResult) else i.result for i in chosen)
+        leaflets, cache = self._leaflets(self._variants(chosen, set()), pdf=True)
+        assert cache is not None
         target.parent.mkdir(parents=True, exist_ok=True)
         variant = Variant(self.large_print, self.paper)
         by_slug = _by_slug(leaflets, self.large_print)
@@ -503,12 +471,35 @@ class _Build:
             made = replace(made, booklet=target)
         write_atomic(cache.path, cache.to_json().encode())
         return BuildResult(
-            leaflets=leaflets,  # type: ignore[arg-type]
+            leaflets=leaflets,
             output_dir=config.output,
             seconds=time.perf_counter() - self.started,
             packs=(made,),
             config_warnings=config.warnings,
         )
+
+    def _leaflets(
+        self, items: list[_Planned | LeafletResult], *, pdf: bool
+    ) -> tuple[tuple[LeafletResult, ...], Cache | None]:
+        """Check and render the planned leaflets; every item's result, in order."""
+        readable = [i for i in items if isinstance(i, _Planned)]
+        if self.progress.planned:
+            self.progress.planned(len(items))
+        for failed in (i for i in items if isinstance(i, LeafletResult)):
+            self._report(failed)
+        cache = None
+        if pdf:
+            _make_output_dir(self.config.output)
+            cache = Cache(self.config.output)
+        self._check_quality(readable, cache, wait=self.strict or not pdf)
+        if self.fail_fast and len(readable) < len(items):
+            for item in readable:
+                self._finish(item, error=f"{item.shown}: not built: stopped at the first failure")
+        else:
+            self._render_all(readable, cache, pdf)
+        results = [i if isinstance(i, LeafletResult) else i.result for i in items]
+        assert all(r is not None for r in results)  # every planned item was finished
+        return tuple(r for r in results if r is not None), cache
 
     # -- reading and planning ----------------------------------------------------------------
 
@@ -543,7 +534,12 @@ class _Build:
             owners[article.slug] = article
             variant = Variant(False, self.paper)
             stem = variant.stem(article.slug, self.config.paper)
-            items.append(_Planned(article, shown, variant, stem, list(article.warnings)))
+            items.append(
+                _Planned(
+                    article, shown, variant, stem, plain_text(article.body_html),
+                    list(article.warnings),
+                )
+            )  # fmt: skip
         return items
 
     def _variants(
@@ -576,10 +572,10 @@ class _Build:
 
     def _booklets(
         self,
-        leaflets: Sequence[LeafletResult | None],
+        leaflets: Sequence[LeafletResult],
         packs: list[PackResult],
         cache: Cache,
-    ) -> tuple[tuple[LeafletResult | None, ...], list[PackResult]]:
+    ) -> tuple[tuple[LeafletResult, ...], list[PackResult]]:
         """Impose every leaflet and pack this run made as an A5 booklet on A4 sheets."""
         from .assemble import impose_booklet
 
@@ -597,7 +593,7 @@ class _Build:
 
         made_leaflets = tuple(
             replace(r, booklet=make(r.pdf, r.sha256, stem_of(r.slug, r.large_print)))
-            if r is not None and r.ok and r.pdf and r.sha256 and r.slug
+            if r.ok and r.pdf and r.sha256 and r.slug
             else r
             for r in leaflets
         )
@@ -641,7 +637,7 @@ class _Build:
         for item in planned:
             article = item.article
             item.warnings.extend(quality_findings(article, item.shown, today=today))
-            key = text_key(article.body_html)
+            key = text_key(item.text)
             if cache is not None and key in cache.readability:
                 item.reading = Readability(*cache.readability[key])
             else:
@@ -652,7 +648,7 @@ class _Build:
         def score() -> None:
             for key, items in unscored.items():
                 article = items[0].article
-                reading = readability(article.body_html, article.language)
+                reading = readability(items[0].text, article.language)
                 if cache is not None and reading is not None:
                     cache.readability[key] = (reading.grade, reading.ease)
                 for item in items:
@@ -675,6 +671,12 @@ class _Build:
             self._scoring = None
 
     # -- rendering -------------------------------------------------------------------------
+
+    def _template(self, name: str) -> Template:
+        """Resolve a template once per build."""
+        if name not in self.templates:
+            self.templates[name] = find_template(name, self.config)
+        return self.templates[name]
 
     def _pool(self) -> Workers:
         if self._workers is None:
@@ -738,9 +740,7 @@ class _Build:
         article = item.article
         name = self.template or article.template or config.template
         try:
-            if name not in self.templates:
-                self.templates[name] = find_template(name, config)
-            leaflet = self.renderer.render(article, self.templates[name], item.variant)
+            leaflet = self.renderer.render(article, self._template(name), item.variant)
             item.warnings.extend(Finding(item.shown, w) for w in leaflet.warnings)
         except HandoutsError as err:
             message = (
@@ -753,7 +753,7 @@ class _Build:
                 item, error=f"{item.shown}: {len(warnings)} warning(s), and --strict is on"
             )
             return None
-        if (estimate := _estimated_pages(article, item.variant)) > 2 * config.max_pages:
+        if (estimate := _estimated_pages(item.text, item.variant)) > 2 * config.max_pages:
             # Refused before layout: laying out hundreds of pages to find out
             # would take minutes of the batch.
             self._finish(
@@ -878,7 +878,7 @@ class _Build:
                 leaflets.append(
                     (slug, leaflet.title or slug, leaflet.pdf, leaflet.pages, leaflet.sha256)
                 )
-            template = find_template(self.config.template, self.config)
+            template = self._template(self.config.template)
             try:
                 result = make_pack(
                     name=name, title=title, note=note, duplex=duplex, leaflets=leaflets,
@@ -969,19 +969,19 @@ CHARACTERS_PER_PAGE = {False: 3000, True: 1500}
 """Generous: an A4 page of 14 pt text holds about 2,500 characters, of 18 pt about 1,500."""
 
 
-def _estimated_pages(article: Article, variant: Variant) -> int:
+def _estimated_pages(text: str, variant: Variant) -> int:
     """A quick lower-bound guess of a leaflet's length, from its text alone."""
     size = CHARACTERS_PER_PAGE[variant.large_print]
     if variant.paper == "A5":
         size //= 2
-    return len(plain_text(article.body_html)) // size + 1
+    return len(text) // size + 1
 
 
-def _by_slug(leaflets: Iterable[LeafletResult | None], large: bool) -> dict[str, LeafletResult]:
+def _by_slug(leaflets: Iterable[LeafletResult], large: bool) -> dict[str, LeafletResult]:
     """Each article's result in one type size: the leaflets a pack of that size uses."""
     found: dict[str, LeafletResult] = {}
     for leaflet in leaflets:
-        if leaflet is None or not leaflet.slug:
+        if not leaflet.slug:
             continue
         if leaflet.large_print == large or not leaflet.ok:
             # A failed article has one result for every size: it holds back both packs.

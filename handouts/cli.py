@@ -12,8 +12,15 @@ from typing import Any
 import click
 
 from . import __version__
-from .build import BuildResult, LeafletResult, Progress, build, check, init_workspace
-from .build import make_adhoc_pack as make_adhoc_pack
+from .build import (
+    BuildResult,
+    LeafletResult,
+    Progress,
+    build,
+    check,
+    init_workspace,
+    make_adhoc_pack,
+)
 from .config import PDF_VARIANTS, load_config
 from .packs import PackResult
 

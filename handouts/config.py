@@ -113,11 +113,8 @@ class Config:
         return self.output_dir if self.output_dir is not None else self.workspace / "output"
 
     def display(self, path: Path) -> str:
-        """Return ``path`` as a user would type it: relative to the workspace when inside it."""
-        try:
-            return str(path.resolve().relative_to(Path.cwd().resolve()))
-        except ValueError:
-            return str(path)
+        """Return ``path`` as a user would type it (see :func:`display_path`)."""
+        return display_path(path)
 
     def source_base(self, publisher: str | None) -> str | None:
         """Return the configured base URL of ``publisher``, if any."""
@@ -143,7 +140,7 @@ def load_config(
     config_path = root / CONFIG_NAME
     values: dict[str, Any] = {}
     warnings: list[Finding] = []
-    shown = _display(config_path)
+    shown = display_path(config_path)
     if config_path.is_file():
         try:
             text = decode(config_path.read_bytes(), shown)
@@ -171,9 +168,10 @@ def load_config(
     )
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
+    """``path`` as a user would type it: relative to the current folder when inside it."""
     try:
-        return str(path.relative_to(Path.cwd()))
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
 

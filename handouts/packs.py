@@ -126,9 +126,10 @@ def make_pack(
             variant=variant,
         )  # fmt: skip
 
-    placeholder = front_html([None] * len(leaflets))
     key = None
     if cache is not None:
+        # The contents without page numbers: the numbers follow from the pages below.
+        placeholder = front_html([None] * len(leaflets))
         key = cache.key(
             html=placeholder + "".join(f"\n{sha}:{pages}" for *_, pages, sha in leaflets),
             stylesheets=template.stylesheets,

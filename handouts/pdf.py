@@ -87,6 +87,7 @@ class WorkspaceFetcher(URLFetcher):
 
 
 MAX_IMAGE_PIXELS = 25_000_000
+"""Larger images are refused: a 12 kB PNG can decode to gigabytes (a decompression bomb)."""
 
 
 def _image_problem(data: bytes) -> str | None:

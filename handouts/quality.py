@@ -46,16 +46,15 @@ def plain_text(body_html: str) -> str:
     return "\n".join(lines)
 
 
-def text_key(body_html: str) -> str:
+def text_key(text: str) -> str:
     """What readability depends on, for caching (loading the dictionary takes 0.6 s)."""
-    return hashlib.sha256(plain_text(body_html).encode()).hexdigest()
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
-def readability(body_html: str, language: str) -> Readability | None:
-    """Flesch–Kincaid grade and Flesch reading ease, for English text long enough to judge."""
+def readability(text: str, language: str) -> Readability | None:
+    """Flesch–Kincaid grade and Flesch reading ease of :func:`plain_text`, for English."""
     if not language.lower().startswith("en"):
         return None
-    text = plain_text(body_html)
     if len(text.split()) < MIN_WORDS_FOR_READABILITY:
         return None
     import textstat  # loads the pronouncing dictionary: only when a score is needed

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from .config import Config
+from .config import Config, parse_bool
 from .errors import ContentError
 from .frontmatter import YamlMapping, decode, load_mapping, split_front_matter
 from .markup import markdown_to_html
@@ -388,9 +388,12 @@ class _Reader:
             fields.slug = slugify(slug, str(self.path))
         large_key, large = pick("large_print")
         if (large_text := self._text_field(meta, large_key, large)) is not None:
-            if large_text.lower() not in ("true", "yes", "false", "no"):
-                raise self.error(f"'{large_key}' must be true or false", meta.line(large_key))
-            fields.large_print = large_text.lower() in ("true", "yes")
+            try:
+                fields.large_print = parse_bool(large_text)
+            except ValueError:
+                raise self.error(
+                    f"'{large_key}' must be true or false", meta.line(large_key)
+                ) from None
         return fields, body, body_line, None
 
     def _cms(self, meta: YamlMapping, body: str) -> tuple[_Fields, str, int, list[int] | None]:

@@ -26,7 +26,7 @@ import signal
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
@@ -38,8 +38,6 @@ logger = logging.getLogger(__name__)
 
 GRACE_SECONDS = 10.0
 """How long past its time limit a worker may take to answer before it is killed."""
-MAX_IMAGE_PIXELS = 25_000_000
-"""Larger images are refused: a 12 kB PNG can decode to gigabytes (a decompression bomb)."""
 
 
 @dataclass(frozen=True)
@@ -104,9 +102,11 @@ def _worker(connection: Connection, roots: Sequence[Path], limits: Limits) -> No
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     import PIL.Image
 
+    from .pdf import MAX_IMAGE_PIXELS, PdfRenderer
+
+    # The fetcher refuses big images by their header; this is Pillow's own backstop.
     PIL.Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
     warnings.simplefilter("error", PIL.Image.DecompressionBombWarning)
-    from .pdf import PdfRenderer
 
     renderer = PdfRenderer(roots)
     while True:
@@ -156,20 +156,14 @@ def _render(renderer: Any, task: Task, limits: Limits) -> tuple[Outcome, bool]:
     sha = hashlib.sha256(made.data).hexdigest()
     base = Outcome(task.key, made.pages, made.warnings, made.missing_glyphs, made.dependencies, sha)
     if task.strict and (made.warnings or made.missing_glyphs):
-        return _replace(base, error=""), True
+        return replace(base, error=""), True
     if task.target is None:
-        return _replace(base, data=made.data), True
+        return replace(base, data=made.data), True
     try:
         write_atomic(task.target, made.data)
     except OSError as err:
-        return _replace(base, error=f"cannot write '{task.target}': {err.strerror}"), True
+        return replace(base, error=f"cannot write '{task.target}': {err.strerror}"), True
     return base, True
-
-
-def _replace(outcome: Outcome, **changes: Any) -> Outcome:
-    from dataclasses import replace
-
-    return replace(outcome, **changes)
 
 
 def _too_slow(limits: Limits) -> str:

@@ -40,10 +40,9 @@ def page_size(pdf: Path, number: int = 0) -> tuple[float, float]:
 
 
 def half_text(pdf: Path, page: int, right: bool) -> str:
-    width, height = 842, 595
+    """The text on the left or right half of an A4 landscape sheet (842 x 595 pt)."""
     args = ["pdftotext", "-f", str(page), "-l", str(page), "-x", str(421 if right else 0),
-            "-y", "0", "-W", "421", "-H", str(height), str(pdf), "-"]  # fmt: skip
-    del width
+            "-y", "0", "-W", "421", "-H", "595", str(pdf), "-"]  # fmt: skip
     return subprocess.run(args, capture_output=True, text=True, check=True).stdout
 
 

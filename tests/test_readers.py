@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
@@ -276,12 +275,3 @@ class TestRealSeeds:
         assert len(article.related) == 4  # five entries, one repeated
         assert "**" not in article.body_html
         assert "\\n" not in article.body_html
-
-
-def test_fixture_paths_exist() -> None:
-    assert {p.name for p in FIXTURES.iterdir()} >= {
-        "pasted-web-page.txt",
-        "cms-export.txt",
-        "markdown-article.md",
-    }
-    assert Path(FIXTURES).is_dir()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import shutil
 from pathlib import Path
 
 import pytest
@@ -91,27 +90,30 @@ def test_templates_extending_each_other_in_a_loop(workspace: Path, config: Confi
         find_template("a", config)
 
 
+def render_with_template(workspace: Path, config: Config, write: WriteFile, source: str) -> None:
+    """Render a one-line article with a workspace template 'broken' holding ``source``."""
+    broken = workspace / "templates" / "broken"
+    broken.mkdir(parents=True)
+    (broken / "leaflet.html").write_text(source)
+    article = read_article(write("a.md", "---\ntitle: T\n---\nText\n"), config)
+    Renderer(config).render(article, find_template("broken", config))
+
+
 def test_template_typo_names_file_and_line(
     workspace: Path, config: Config, write: WriteFile
 ) -> None:
-    broken = workspace / "templates" / "broken"
-    broken.mkdir(parents=True)
-    (broken / "leaflet.html").write_text("<h1>{{ article.title }}</h1>\n<p>{{ athor }}</p>\n")
-    article = read_article(write("a.md", "---\ntitle: T\n---\nText\n"), config)
     with pytest.raises(TemplateError) as caught:
-        Renderer(config).render(article, find_template("broken", config))
+        render_with_template(
+            workspace, config, write, "<h1>{{ article.title }}</h1>\n<p>{{ athor }}</p>\n"
+        )
     assert caught.value.message == "templates/broken/leaflet.html:2: 'athor' is undefined"
 
 
 def test_template_syntax_error_names_file_and_line(
     workspace: Path, config: Config, write: WriteFile
 ) -> None:
-    broken = workspace / "templates" / "broken"
-    broken.mkdir(parents=True)
-    (broken / "leaflet.html").write_text("<p>\n{% if x %}\n")
-    article = read_article(write("a.md", "---\ntitle: T\n---\nText\n"), config)
     with pytest.raises(TemplateError, match=r"^templates/broken/leaflet.html:2: Unexpected end"):
-        Renderer(config).render(article, find_template("broken", config))
+        render_with_template(workspace, config, write, "<p>\n{% if x %}\n")
 
 
 def test_init_copies_templates_that_render(tmp_path: Path) -> None:
@@ -124,7 +126,6 @@ def test_init_copies_templates_that_render(tmp_path: Path) -> None:
         find_template("leaflet", config).directory
         == (tmp_path / "new" / "templates" / "leaflet").resolve()
     )
-    shutil.rmtree(tmp_path / "new")
 
 
 def test_css_string_cannot_break_out_of_a_style_element() -> None:
