@@ -7,20 +7,55 @@ The library API mirrors the command line::
     print(result.summary())
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-# Imported after __version__: render reads it for the PDF's generator field.
-from .build import BuildResult, LeafletResult, build, check, discover, init_workspace
-from .config import Config, load_config
-from .errors import (
-    ConfigError,
-    ContentError,
-    HandoutsError,
-    PdfError,
-    TemplateError,
-)
-from .model import Article, Finding, Organisation
-from .readers import read_article
+# Names are loaded on first use (PEP 562): a rendering worker imports
+# ``handouts.workers`` and must not pay for the readers, Jinja2 and Babel.
+_EXPORTS = {
+    "BuildResult": "build",
+    "LeafletResult": "build",
+    "build": "build",
+    "check": "build",
+    "discover": "build",
+    "init_workspace": "build",
+    "Config": "config",
+    "load_config": "config",
+    "ConfigError": "errors",
+    "ContentError": "errors",
+    "HandoutsError": "errors",
+    "PdfError": "errors",
+    "TemplateError": "errors",
+    "Article": "model",
+    "Finding": "model",
+    "Organisation": "model",
+    "read_article": "readers",
+}
+
+if TYPE_CHECKING:
+    from .build import BuildResult, LeafletResult, build, check, discover, init_workspace
+    from .config import Config, load_config
+    from .errors import ConfigError, ContentError, HandoutsError, PdfError, TemplateError
+    from .model import Article, Finding, Organisation
+    from .readers import read_article
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'handouts' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
 
 __all__ = [
     "Article",

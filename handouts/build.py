@@ -23,7 +23,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import __version__
-from .cache import CACHE_FILE, Cache, CacheEntry, file_sha256, subset_library_present
+from .cache import (
+    CACHE_FILE,
+    Cache,
+    CacheEntry,
+    file_sha256,
+    fingerprint,
+    library_fingerprint,
+    subset_library_present,
+)
 from .config import CONFIG_NAME, Config, display_path, parse_paper
 from .errors import ContentError, HandoutsError, PdfError
 from .files import write_atomic
@@ -310,6 +318,11 @@ class _Planned:
     """The article's words without markup, for the reading level and the length check."""
     warnings: list[Finding] = field(default_factory=list)
     reading: Readability | None = None
+    source_key: str | None = None
+    """The hash the article was read (or found in the cache) under."""
+    inputs: str | None = None
+    """What this variant's HTML is made from; matched against the cache to skip templating."""
+    template_warnings: tuple[str, ...] = ()
     key: str | None = None
     task: Task | None = None
     result: LeafletResult | None = None
@@ -344,6 +357,7 @@ class _Build:
         self.fail_fast = False
         self._workers: Workers | None = None
         self._scoring: threading.Thread | None = None
+        self._record_of_last: Cache | None = None
 
     # -- entry points -----------------------------------------------------------------------
 
@@ -374,10 +388,7 @@ class _Build:
         files = discover(config, paths)
         if self.template is not None:
             find_template(self.template, config)  # a wrong --template stops the run up front
-        if pdf and files:
-            # Workers load WeasyPrint (half a second) while the articles are read.
-            self._pool().warm(min(self.jobs, len(files)))
-        items = self._read_all(files)
+        items = self._read_all(files, self._cache() if pdf else None, warm=pdf)
 
         specs: tuple[PackSpec, ...] = ()
         members: dict[str, tuple[str, ...]] = {}
@@ -438,7 +449,7 @@ class _Build:
         self, names: Sequence[str], target: Path, *, title: str, note: str | None, duplex: bool
     ) -> BuildResult:
         config = self.config
-        items = self._read_all(discover(config))
+        items = self._read_all(discover(config), self._cache())
         by_path = {(_path_of(i)): i for i in items}
         chosen: list[_Planned | LeafletResult] = []
         unknown = []
@@ -490,7 +501,7 @@ class _Build:
         cache = None
         if pdf:
             _make_output_dir(self.config.output)
-            cache = Cache(self.config.output)
+            cache = self._cache()
         self._check_quality(readable, cache, wait=self.strict or not pdf)
         if self.fail_fast and len(readable) < len(items):
             for item in readable:
@@ -503,28 +514,57 @@ class _Build:
 
     # -- reading and planning ----------------------------------------------------------------
 
-    def _read_all(self, files: Iterable[Path]) -> list[_Planned | LeafletResult]:
-        """Read every article before writing anything: slug clashes need them all."""
+    def _cache(self) -> Cache:
+        """The record of the last build in the output folder, opened once per build."""
+        if self._record_of_last is None:
+            self._record_of_last = Cache(self.config.output)
+        return self._record_of_last
+
+    def _read_all(
+        self, files: Sequence[Path], cache: Cache | None = None, *, warm: bool = False
+    ) -> list[_Planned | LeafletResult]:
+        """Read every article before writing anything: slug clashes need them all.
+
+        With a ``cache``, an article whose file (and config) has not changed
+        since the last build is taken from it instead of being parsed again.
+        With ``warm``, rendering workers start loading WeasyPrint (half a
+        second) while the new or changed articles are read.
+        """
         items: list[_Planned | LeafletResult] = []
         owners: dict[str, Article] = {}
+        context = fingerprint(library_fingerprint(), repr(self.config))
+        limit = self.config.max_article_kb * 1000
+        shown = {path: self.config.display(path) for path in files}
+        keys = {
+            path: cache.article_key(path, fingerprint(context, shown[path]), limit)
+            for path in files
+        } if cache else {}  # fmt: skip
+        kept = {path: cache.article(path, key) for path, key in keys.items() if cache and key}
+        changed = sum(1 for path in files if kept.get(path) is None)
+        if warm and changed:
+            self._pool().warm(min(self.jobs, changed))
         for path in files:
-            shown = self.config.display(path)
-            try:
-                article = read_article(path, self.config)
-            except HandoutsError as err:
-                items.append(
-                    LeafletResult(shown, slug=slugify(path.stem, str(path)), error=err.message)
-                )
-                continue
+            key = keys.get(path)
+            article = kept.get(path)
+            if article is None:
+                try:
+                    article = read_article(path, self.config)
+                except HandoutsError as err:
+                    items.append(LeafletResult(
+                        shown[path], slug=slugify(path.stem, str(path)), error=err.message
+                    ))  # fmt: skip
+                    continue
+                if cache and key:
+                    cache.keep_article(path, key, article)
             if (owner := owners.get(article.slug)) is not None:
                 items.append(
                     LeafletResult(
-                        shown,
+                        shown[path],
                         slug=None,
                         title=article.title,
                         warnings=article.warnings,
                         error=(
-                            f"{shown}: leaflet name '{article.slug}' is already used by "
+                            f"{shown[path]}: leaflet name '{article.slug}' is already used by "
                             f"{self.config.display(owner.source_path)}; "
                             "give one a different 'slug:'"
                         ),
@@ -536,8 +576,8 @@ class _Build:
             stem = variant.stem(article.slug, self.config.paper)
             items.append(
                 _Planned(
-                    article, shown, variant, stem, plain_text(article.body_html),
-                    list(article.warnings),
+                    article, shown[path], variant, stem, plain_text(article.body_html),
+                    list(article.warnings), source_key=key,
                 )
             )  # fmt: skip
         return items
@@ -739,19 +779,46 @@ class _Build:
         config = self.config
         article = item.article
         name = self.template or article.template or config.template
+        target = config.output / f"{item.stem}.pdf"
+        if cache is not None and item.source_key is not None:
+            item.inputs = fingerprint(
+                item.source_key, name, cache.tree_hash(template_roots(config)),
+                str(item.variant.large_print), item.variant.paper, str(config.pdf_variant),
+            )  # fmt: skip
+            entry = cache.entries.get(item.stem)
+            if (
+                entry is not None
+                and entry.inputs == item.inputs
+                and cache.lookup(item.stem, entry.key, target) is not None
+            ):
+                # Made from these very inputs last time: no need to template it again.
+                self._reuse(item, entry, target, entry.template_warnings)
+                return None
         try:
             leaflet = self.renderer.render(article, self._template(name), item.variant)
-            item.warnings.extend(Finding(item.shown, w) for w in leaflet.warnings)
         except HandoutsError as err:
             message = (
                 err.message if isinstance(err, ContentError) else f"{item.shown}: {err.message}"
             )
             self._finish(item, error=message)
             return None
-        if self.strict and (warnings := self._warnings(item)):
-            self._finish(
-                item, error=f"{item.shown}: {len(warnings)} warning(s), and --strict is on"
+        item.template_warnings = leaflet.warnings
+        if cache is not None:
+            item.key = cache.key(
+                html=leaflet.html,
+                stylesheets=leaflet.template.stylesheets,
+                options={"pdf_variant": config.pdf_variant},
             )
+            entry = cache.lookup(item.stem, item.key, target)
+            if entry is not None:
+                cache.store(item.stem, replace(
+                    entry, inputs=item.inputs or "", template_warnings=leaflet.warnings
+                ))  # fmt: skip
+                self._reuse(item, entry, target, leaflet.warnings)
+                return None
+        item.warnings.extend(Finding(item.shown, w) for w in leaflet.warnings)
+        if self.strict and (warnings := self._warnings(item)):
+            self._finish(item, error=self._strict_error(item, warnings))
             return None
         if (estimate := _estimated_pages(item.text, item.variant)) > 2 * config.max_pages:
             # Refused before layout: laying out hundreds of pages to find out
@@ -766,18 +833,7 @@ class _Build:
             )
             return None
         if cache is None:
-            self._finish(item)
-            return None
-        target = config.output / f"{item.stem}.pdf"
-        item.key = cache.key(
-            html=leaflet.html,
-            stylesheets=leaflet.template.stylesheets,
-            options={"pdf_variant": config.pdf_variant},
-        )
-        entry = cache.lookup(item.stem, item.key, target)
-        if entry is not None:
-            item.warnings.extend(Finding(item.shown, w) for w in entry.warnings)
-            self._finish(item, pdf=target, pages=entry.pages, sha=entry.sha256, reused=True)
+            self._finish(item)  # checked, not rendered
             return None
         item.task = Task(
             item.stem,
@@ -789,6 +845,21 @@ class _Build:
             self.strict,
         )
         return item.task
+
+    def _reuse(
+        self, item: _Planned, entry: CacheEntry, target: Path, template_warnings: Sequence[str]
+    ) -> None:
+        """Finish an item with the PDF the last build made, and the warnings it had then."""
+        item.warnings.extend(Finding(item.shown, w) for w in template_warnings)
+        item.warnings.extend(Finding(item.shown, w) for w in entry.warnings)
+        if self.strict and (warnings := self._warnings(item)):
+            # The PDF stays for the builds that allow warnings; this one refuses it.
+            self._finish(item, error=self._strict_error(item, warnings))
+            return
+        self._finish(item, pdf=target, pages=entry.pages, sha=entry.sha256, reused=True)
+
+    def _strict_error(self, item: _Planned, warnings: Sequence[Finding]) -> str:
+        return f"{item.shown}: {len(warnings)} warning(s), and --strict is on"
 
     def _record(self, item: _Planned, outcome: Outcome, cache: Cache) -> None:
         rendering_warnings = list(outcome.warnings)
@@ -817,6 +888,8 @@ class _Build:
                 pages=outcome.pages,
                 warnings=tuple(rendering_warnings),
                 dependencies=cache.dependencies(outcome.dependencies),
+                inputs=item.inputs or "",
+                template_warnings=tuple(item.template_warnings),
             ),
         )
         self._finish(item, pdf=item.task.target, pages=outcome.pages, sha=outcome.sha256)

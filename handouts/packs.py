@@ -8,6 +8,7 @@ and contents page are rendered.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -152,7 +153,12 @@ def make_pack(
         front_pages = 1 + math.ceil(len(leaflets) / CONTENTS_PER_PAGE)
     for _ in range(4):
         starts = pack_start_pages(front_pages, [p for *_, p, _ in leaflets], duplex)
-        front_pdf, made_pages = render(front_html(starts), base_url, template)
+        html = front_html(starts)
+        made = _kept_front(cache, name, html, template, pdf_variant)
+        if made is None:
+            made = render(html, base_url, template)
+            _keep_front(cache, name, html, template, pdf_variant, made, write)
+        front_pdf, made_pages = made
         if made_pages == front_pages:
             break
         front_pages = made_pages
@@ -182,3 +188,56 @@ def make_pack(
         name, title, slugs, target, pages, tuple(starts), sha,
         seconds=time.perf_counter() - started,
     )  # fmt: skip
+
+
+def _front_key(cache: Cache, html: str, template: Template, pdf_variant: str | None) -> str:
+    return cache.key(
+        html=html,
+        stylesheets=template.stylesheets,
+        options={"front": True, "pdf_variant": pdf_variant},
+    )
+
+
+def _kept_front(
+    cache: Cache | None, name: str, html: str, template: Template, pdf_variant: str | None
+) -> tuple[bytes, int] | None:
+    """The cover and contents rendered by an earlier build, if they would come out the same.
+
+    Changing one leaflet seldom moves any page number, so the front is
+    usually the same, and not laying it out saves a third of remaking a pack.
+    """
+    if cache is None:
+        return None
+    path = cache.front_pdf(name)
+    entry = cache.lookup(f"front:{name}", _front_key(cache, html, template, pdf_variant), path)
+    if entry is None:
+        return None
+    try:
+        return path.read_bytes(), entry.pages
+    except OSError:
+        return None
+
+
+def _keep_front(
+    cache: Cache | None,
+    name: str,
+    html: str,
+    template: Template,
+    pdf_variant: str | None,
+    made: tuple[bytes, int],
+    write: Callable[[Path, bytes], None],
+) -> None:
+    # Ad-hoc packs have no cache: the note typed for one patient is not kept.
+    if cache is None:
+        return
+    path = cache.front_pdf(name)
+    path.parent.mkdir(exist_ok=True)
+    write(path, made[0])
+    cache.store(
+        f"front:{name}",
+        CacheEntry(
+            key=_front_key(cache, html, template, pdf_variant),
+            sha256=hashlib.sha256(made[0]).hexdigest(),
+            pages=made[1],
+        ),
+    )

