@@ -40,6 +40,7 @@ from .packs import PackResult, make_pack, pack_specs, resolve_members
 from .quality import (
     Readability,
     plain_text,
+    preload_readability,
     quality_findings,
     readability,
     reading_finding,
@@ -47,6 +48,7 @@ from .quality import (
 )
 from .readers import SUFFIXES, read_article, slugify
 from .render import (
+    PackEntry,
     PackFront,
     Renderer,
     Template,
@@ -61,6 +63,8 @@ logger = logging.getLogger(__name__)
 STARTER = Path(__file__).parent / "starter"
 """The files ``handouts init`` copies into a new workspace, beside the templates."""
 MANIFEST = "manifest.json"
+FRONT_SIZE = "front size:"
+"""Task names of packs' fronts laid out to measure them (slugs have no colon)."""
 WORKER_TASKS = 200
 """Leaflets a worker renders before it is replaced: WeasyPrint's memory grows over long runs."""
 
@@ -251,12 +255,94 @@ def build(
     each as a booklet on A4 (``-booklet.pdf``). ``fail_fast`` stops at the
     first article that fails; nothing half-made is left behind.
     """
-    run = _Build(
-        config, template, strict, progress or Progress(),
-        large_print=large_print, booklet=booklet, paper=paper,
-    )  # fmt: skip
-    run.fail_fast = fail_fast
-    return run.run(paths, jobs=jobs or default_jobs(), packs=packs, only_pack=pack, pdf=True)
+    with Session(jobs) as session:
+        return session.build(
+            config, paths, template=template, strict=strict, packs=packs, pack=pack,
+            large_print=large_print, booklet=booklet, paper=paper, fail_fast=fail_fast,
+            progress=progress,
+        )  # fmt: skip
+
+
+class Session:
+    """Builds one after another with the same rendering workers (``handouts watch``).
+
+    A new process per build spends half a second loading WeasyPrint before it
+    lays out a page; a session pays that once, so after an edit only the
+    changed leaflet and its packs cost anything. Close it (or use ``with``)
+    to stop the workers.
+    """
+
+    def __init__(self, jobs: int | None = None) -> None:
+        self.jobs = jobs or default_jobs()
+        self._workers: Workers | None = None
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._workers is not None:
+            self._workers.close()
+            self._workers = None
+
+    def build(
+        self,
+        config: Config,
+        paths: Sequence[str | Path] = (),
+        *,
+        template: str | None = None,
+        strict: bool = False,
+        packs: bool = True,
+        pack: str | None = None,
+        large_print: bool = False,
+        booklet: bool = False,
+        paper: str | None = None,
+        fail_fast: bool = False,
+        progress: Progress | None = None,
+    ) -> BuildResult:
+        """Like :func:`build`, with this session's workers."""
+        run = _Build(
+            config, template, strict, progress or Progress(),
+            large_print=large_print, booklet=booklet, paper=paper, workers=self._pool(config),
+        )  # fmt: skip
+        run.fail_fast = fail_fast
+        return run.run(paths, jobs=self.jobs, packs=packs, only_pack=pack, pdf=True)
+
+    def warm(self, config: Config) -> None:
+        """Load now what the next build would otherwise load first (about half a second).
+
+        A worker with WeasyPrint, the default template's fonts and stylesheets
+        (by laying out a line with them), the PDF assembler, and the reading-level
+        dictionary: so the first change after a watch starts is as quick as the rest.
+        """
+        from . import assemble  # noqa: F401  (pikepdf, for packs)
+
+        preload_readability()
+        template = find_template(config.template, config)
+        html = '<html lang="en"><body><h1>Ready</h1><p>Ready.</p></body></html>'
+        task = Task(
+            "warm-up", html, template.directory.as_uri() + "/", template.stylesheets,
+            config.pdf_variant,
+        )  # fmt: skip
+        for _ in self._pool(config).run([task]):
+            pass  # only loading mattered; the page is thrown away
+
+    def _pool(self, config: Config) -> Workers:
+        """The workers, replaced if the config changed what they may read or spend."""
+        roots = [config.workspace, *template_roots(config)]
+        limits = Limits(
+            seconds=config.render_timeout,
+            memory_mb=config.memory_limit_mb,
+            pages=config.max_pages,
+            tasks_per_worker=WORKER_TASKS,
+        )
+        current = self._workers
+        if current is None or list(current.roots) != roots or current.limits != limits:
+            self.close()
+            current = self._workers = Workers(roots, self.jobs, limits)
+        return current
 
 
 def check(
@@ -292,14 +378,15 @@ def make_adhoc_pack(
     For one patient: the note is printed on the cover and stored nowhere else.
     With ``booklet``, ``target`` is the pack imposed as an A5 booklet on A4.
     """
-    run = _Build(
-        config, None, False, progress or Progress(),
-        large_print=large_print, booklet=booklet, paper=paper,
-    )  # fmt: skip
-    return run.adhoc(
-        articles, target, title=title, note=note,
-        duplex=config.duplex if duplex is None else duplex, jobs=jobs or default_jobs(),
-    )  # fmt: skip
+    with Session(jobs) as session:
+        run = _Build(
+            config, None, False, progress or Progress(),
+            large_print=large_print, booklet=booklet, paper=paper, workers=session._pool(config),
+        )  # fmt: skip
+        return run.adhoc(
+            articles, target, title=title, note=note,
+            duplex=config.duplex if duplex is None else duplex, jobs=session.jobs,
+        )  # fmt: skip
 
 
 # -- the work ------------------------------------------------------------------------------
@@ -339,6 +426,7 @@ class _Build:
         large_print: bool = False,
         booklet: bool = False,
         paper: str | None = None,
+        workers: Workers | None = None,
     ) -> None:
         self.config = config
         self.template = template
@@ -355,9 +443,14 @@ class _Build:
         self.templates: dict[str, Template] = {}
         self.jobs = 1
         self.fail_fast = False
-        self._workers: Workers | None = None
+        self._workers = workers
+        """Given by a :class:`Session`, which stops them; else started here when needed."""
+        self._own_workers = workers is None
         self._scoring: threading.Thread | None = None
         self._record_of_last: Cache | None = None
+        self._sizing: dict[str, Task] = {}
+        """Packs' covers and contents to lay out beside the leaflets, by pack stem."""
+        self._front_sizes: dict[str, int] = {}
 
     # -- entry points -----------------------------------------------------------------------
 
@@ -377,7 +470,7 @@ class _Build:
             self.close()
 
     def close(self) -> None:
-        if self._workers is not None:
+        if self._workers is not None and self._own_workers:
             self._workers.close()
             self._workers = None
 
@@ -398,6 +491,8 @@ class _Build:
                 wanted = set(members[only_pack])
                 items = [i for i in items if _slug_of(i) in wanted]
         needs_large = {slug for spec in specs if spec.large_print for slug in members[spec.name]}
+        if pdf and specs:
+            self._sizing = self._front_sizing(specs, members, items)
         leaflets, cache = self._leaflets(self._variants(items, needs_large), pdf=pdf)
 
         pack_results: list[PackResult] = []
@@ -410,7 +505,7 @@ class _Build:
                         self._pack(
                             stem, spec.title, spec.note, spec.duplex, members[spec.name],
                             _by_slug(leaflets, large), cache, config.output / f"{stem}.pdf",
-                            variant,
+                            variant, self._front_sizes.get(stem),
                         )
                     )  # fmt: skip
         if pdf and self.booklet and cache is not None:
@@ -532,14 +627,16 @@ class _Build:
         """
         items: list[_Planned | LeafletResult] = []
         owners: dict[str, Article] = {}
-        context = fingerprint(library_fingerprint(), repr(self.config))
+        # The config's own warnings name files from the current folder: left out.
+        context = fingerprint(library_fingerprint(), repr(replace(self.config, warnings=())))
         limit = self.config.max_article_kb * 1000
         shown = {path: self.config.display(path) for path in files}
-        keys = {
-            path: cache.article_key(path, fingerprint(context, shown[path]), limit)
-            for path in files
-        } if cache else {}  # fmt: skip
-        kept = {path: cache.article(path, key) for path, key in keys.items() if cache and key}
+        keys = {path: cache.article_key(path, context, limit) for path in files} if cache else {}
+        kept = {
+            path: cache.article(path, key, shown[path])
+            for path, key in keys.items()
+            if cache and key
+        }
         changed = sum(1 for path in files if kept.get(path) is None)
         if warm and changed:
             self._pool().warm(min(self.jobs, changed))
@@ -555,7 +652,7 @@ class _Build:
                     ))  # fmt: skip
                     continue
                 if cache and key:
-                    cache.keep_article(path, key, article)
+                    cache.keep_article(path, key, article, shown[path])
             if (owner := owners.get(article.slug)) is not None:
                 items.append(
                     LeafletResult(
@@ -645,6 +742,44 @@ class _Build:
             for p in packs
         ]
         return made_leaflets, made_packs
+
+    def _front_sizing(
+        self,
+        specs: Sequence[PackSpec],
+        members: dict[str, tuple[str, ...]],
+        items: Sequence[_Planned | LeafletResult],
+    ) -> dict[str, Task]:
+        """Tasks that lay out each new pack's cover and contents with placeholder numbers.
+
+        The contents list the page each leaflet starts on, which depends on
+        how many pages the cover and contents take. Laying them out once
+        while the leaflets are rendered tells that length (the page-number
+        column has a fixed width, so the numbers cannot change it), and the
+        pack step then lays them out only once more, with the real numbers.
+        A pack made before knows its length from last time and needs none.
+        """
+        cache = self._cache()
+        titles = {i.article.slug: i.article.title for i in items if isinstance(i, _Planned)}
+        template = self._template(self.config.template)
+        front = PackFront(self.renderer, template)
+        tasks: dict[str, Task] = {}
+        for spec in specs:
+            for large in self._pack_variants(spec):
+                variant = Variant(large, self.paper)
+                stem = variant.stem(spec.name, self.config.paper)
+                previous = cache.entries.get(f"pack:{stem}")
+                if previous is not None and previous.front_pages:
+                    continue
+                entries = [PackEntry(titles.get(s, s), None) for s in members[spec.name]]
+                html = front.render(
+                    title=spec.title, note=spec.note, printed=build_date(), entries=entries,
+                    duplex=spec.duplex, variant=variant,
+                )  # fmt: skip
+                tasks[stem] = Task(
+                    f"{FRONT_SIZE}{stem}", html, template.directory.as_uri() + "/",
+                    template.stylesheets, self.config.pdf_variant,
+                )  # fmt: skip
+        return tasks
 
     def _pack_variants(self, spec: PackSpec) -> list[bool]:
         """Large print or not, for each version of a pack this run makes."""
@@ -764,12 +899,17 @@ class _Build:
                 if task is not None:
                     waiting[item.stem] = item
                     yield task
+            if waiting:  # workers are busy anyway: measure the new packs' fronts too
+                yield from self._sizing.values()
 
         def stop(outcome: Outcome) -> bool:
             return self.fail_fast and outcome.error is not None
 
         for outcome in self._pool().run(tasks(), stop=stop):
-            self._record(waiting.pop(outcome.key), outcome, cache)
+            if outcome.key in waiting:
+                self._record(waiting.pop(outcome.key), outcome, cache)
+            elif outcome.error is None:  # a measured front; if it failed, the pack says why
+                self._front_sizes[outcome.key.removeprefix(FRONT_SIZE)] = outcome.pages
         for item in planned:
             if item.result is None:  # never started: --fail-fast stopped the build
                 self._finish(item, error=f"{item.shown}: not built: stopped at the first failure")
@@ -932,6 +1072,7 @@ class _Build:
         cache: Cache | None,
         target: Path,
         variant: Variant,
+        front_pages: int | None = None,
     ) -> PackResult:
         held_back = [by_slug[s].source for s in slugs if s in by_slug and not by_slug[s].ok]
         if held_back or not slugs:
@@ -958,6 +1099,7 @@ class _Build:
                     front=PackFront(self.renderer, template), printed=build_date(),
                     render=self._render_front, target=target, cache=cache,
                     write=write_atomic, pdf_variant=self.config.pdf_variant, variant=variant,
+                    front_pages=front_pages,
                 )  # fmt: skip
             except HandoutsError as err:
                 result = PackResult(

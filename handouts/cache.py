@@ -230,18 +230,22 @@ class Cache:
         except OSError:
             return None
 
-    def article(self, path: Path, key: str) -> Article | None:
-        """The article read from ``path`` under ``key`` by an earlier build, if kept."""
+    def article(self, path: Path, key: str, shown: str) -> Article | None:
+        """The article read from ``path`` under ``key`` by an earlier build, if kept.
+
+        ``shown`` is how the file is named to the user in this build (it
+        depends on the folder the build runs from): its warnings say that.
+        """
         kept = self.articles.get(str(path))
         if kept is None or kept[0] != key:
             return None
         try:
-            return article_from_record(kept[1])
+            return article_from_record(kept[1], shown)
         except (KeyError, TypeError, ValueError):
             return None
 
-    def keep_article(self, path: Path, key: str, article: Article) -> None:
-        self.articles[str(path)] = (key, article_record(article))
+    def keep_article(self, path: Path, key: str, article: Article, shown: str) -> None:
+        self.articles[str(path)] = (key, article_record(article, shown))
 
     def key(self, *, html: str, stylesheets: Sequence[Path], options: dict[str, Any]) -> str:
         """The cache key of a document: everything that decides its pages."""
@@ -308,8 +312,11 @@ _DATES = {"published", "review_due"}
 _TUPLES = {"keywords", "related"}
 
 
-def article_record(article: Article) -> dict[str, Any]:
-    """An article as JSON-ready data (the reverse of :func:`article_from_record`)."""
+def article_record(article: Article, shown: str) -> dict[str, Any]:
+    """An article as JSON-ready data (the reverse of :func:`article_from_record`).
+
+    Its warnings name the file as ``shown``; that name is kept as ``None``.
+    """
     record: dict[str, Any] = {}
     for item in fields(Article):
         value = getattr(article, item.name)
@@ -320,12 +327,14 @@ def article_record(article: Article) -> dict[str, Any]:
         elif item.name in _TUPLES:
             value = list(value)
         elif item.name == "warnings":
-            value = [[f.path, f.message, f.line, f.level] for f in value]
+            value = [
+                [None if f.path == shown else f.path, f.message, f.line, f.level] for f in value
+            ]
         record[item.name] = value
     return record
 
 
-def article_from_record(record: dict[str, Any]) -> Article:
+def article_from_record(record: dict[str, Any], shown: str) -> Article:
     values: dict[str, Any] = {}
     for item in fields(Article):
         value = record[item.name]
@@ -336,6 +345,9 @@ def article_from_record(record: dict[str, Any]) -> Article:
         elif item.name in _TUPLES:
             value = tuple(str(v) for v in value)
         elif item.name == "warnings":
-            value = tuple(Finding(str(p), str(m), line, level) for p, m, line, level in value)
+            value = tuple(
+                Finding(shown if p is None else str(p), str(m), line, level)
+                for p, m, line, level in value
+            )
         values[item.name] = value
     return Article(**values)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -16,13 +16,16 @@ from .build import (
     BuildResult,
     LeafletResult,
     Progress,
+    Session,
     build,
     check,
     init_workspace,
     make_adhoc_pack,
 )
-from .config import PDF_VARIANTS, load_config
+from .config import PDF_VARIANTS, Config, display_path, load_config
+from .errors import HandoutsError
 from .packs import PackResult
+from .watch import POLL_SECONDS, watch
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -61,6 +64,34 @@ _PRINT_OPTIONS = (
 def _print_options(command: Callable[..., None]) -> Callable[..., None]:
     """The options that choose how leaflets are printed, shared by build and pack."""
     for option in reversed(_PRINT_OPTIONS):
+        command = option(command)
+    return command
+
+
+_BUILD_OPTIONS = (
+    click.option(
+        "-w", "--workspace", type=click.Path(path_type=Path), default=".", help=WORKSPACE_HELP
+    ),
+    click.option(
+        "-o", "--output", type=click.Path(path_type=Path), default=None,
+        help="Folder for the PDFs [default: the workspace's output/]",
+    ),
+    click.option("--template", default=None, help="Use this template for every article"),
+    click.option(
+        "--strict", is_flag=True, help="Treat warnings as errors: nothing with a warning is built"
+    ),
+    click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help=JOBS_HELP),
+    click.option("--no-pack", "no_pack", is_flag=True, help="Make leaflets only, no packs"),
+    click.option(
+        "--pack", "pack", default=None, metavar="NAME",
+        help="Build only this pack (from handouts.yaml) and its leaflets",
+    ),
+)  # fmt: skip
+
+
+def _build_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options that choose what a build makes and where, shared by build and watch."""
+    for option in reversed(_BUILD_OPTIONS):
         command = option(command)
     return command
 
@@ -119,29 +150,7 @@ def cli() -> None:
 
 @cli.command(name="build", context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "-w", "--workspace", type=click.Path(path_type=Path), default=".", help=WORKSPACE_HELP
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Folder for the PDFs [default: the workspace's output/]",
-)
-@click.option("--template", default=None, help="Use this template for every article")
-@click.option(
-    "--strict", is_flag=True, help="Treat warnings as errors: nothing with a warning is built"
-)
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help=JOBS_HELP)
-@click.option("--no-pack", "no_pack", is_flag=True, help="Make leaflets only, no packs")
-@click.option(
-    "--pack",
-    "pack",
-    default=None,
-    metavar="NAME",
-    help="Build only this pack (from handouts.yaml) and its leaflets",
-)
+@_build_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar")
 @click.option("--fail-fast", is_flag=True, help="Stop at the first article that fails")
 @_print_options
@@ -177,6 +186,80 @@ def build_command(
             paper=paper, fail_fast=fail_fast, progress=progress,
         )  # fmt: skip
     _finish(result)
+
+
+@cli.command(name="watch", context_settings=CONTEXT)
+@_build_options
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.05),
+    default=POLL_SECONDS,
+    show_default=True,
+    help="Seconds between looks for changed files",
+)
+@_print_options
+def watch_command(
+    workspace: Path, output: Path | None, template: str | None, strict: bool,
+    jobs: int | None, no_pack: bool, pack: str | None, interval: float,
+    pdf_variant: str | None, large_print: bool, paper: str | None, booklet: bool,
+) -> None:  # fmt: skip
+    """Build, then build again each time an article, template or handouts.yaml changes.
+
+    For editing: the renderer stays loaded between builds, so a saved
+    article is a new leaflet (and pack) within a second. Only what changed is
+    rebuilt, and only its warnings are shown. Stop with Ctrl-C.
+
+    \b
+    Examples:
+      handouts watch
+      handouts watch --no-pack
+      handouts watch --pack liver-surgery --large-print
+    """
+    root = workspace.resolve()
+    shown_config_warnings: set[str] = set()
+
+    def load() -> Config:
+        config = load_config(workspace, output=output, pdf_variant=pdf_variant)
+        for finding in config.warnings:
+            if str(finding) not in shown_config_warnings:
+                shown_config_warnings.add(str(finding))
+                click.echo(f"warning: {finding}", err=True)
+        return config
+
+    builds = 0
+
+    def leaflet(result: LeafletResult) -> None:
+        # After the first build, only what was made again is news.
+        if builds == 0 or not result.reused or not result.ok:
+            _echo_findings(result)
+
+    def built(result: BuildResult) -> None:
+        nonlocal builds
+        builds += 1
+        click.echo(result.summary())
+        if builds == 1:
+            click.echo(f"Watching {root} for changes (Ctrl-C to stop)")
+
+    def failed(error: HandoutsError) -> None:
+        click.echo(f"error: {error.format_message()}", err=True)
+        click.echo("Waiting for the next change…")
+
+    def changed(paths: Iterable[Path]) -> None:
+        names = [display_path(p) for p in paths]
+        more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+        click.echo(f"Changed: {', '.join(names[:3])}{more}")
+
+    progress = Progress(leaflet=leaflet, pack=_echo_pack, notice=_notice)
+    with Session(jobs) as session:
+        try:
+            watch(
+                load, root, session=session, on_build=built, on_error=failed,
+                on_change=changed, interval=interval, template=template, strict=strict,
+                packs=not no_pack, pack=pack, large_print=large_print, booklet=booklet,
+                paper=paper, progress=progress,
+            )  # fmt: skip
+        except KeyboardInterrupt:
+            click.echo("Stopped watching.")
 
 
 @cli.command(name="pack", context_settings=CONTEXT)

@@ -12,6 +12,7 @@ import hashlib
 import math
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -105,6 +106,7 @@ def make_pack(
     write: Callable[[Path, bytes], None],
     pdf_variant: str | None = None,
     variant: Variant | None = None,
+    front_pages: int | None = None,
 ) -> PackResult:
     """Render the cover and contents, join them with the leaflets, write ``target``.
 
@@ -113,8 +115,9 @@ def make_pack(
     page count; it is called only if the pack must be made.
     With a ``cache``, an unchanged pack is reused; ad-hoc packs pass ``None``,
     so the note a nurse typed for one patient is stored nowhere.
+    ``front_pages`` is the length of cover and contents, if already measured.
     """
-    from .assemble import PackPart, assemble_pack, pack_start_pages
+    from .assemble import PackPart, assemble_pack, open_parts, pack_start_pages
 
     started = time.perf_counter()
     slugs = tuple(slug for slug, *_ in leaflets)
@@ -147,31 +150,44 @@ def make_pack(
     # by estimate), number the contents, and render again only if it was wrong.
     base_url = template.directory.as_uri() + "/"
     previous = cache.entries.get(f"pack:{name}") if cache is not None else None
-    if previous is not None and previous.front_pages:
+    if front_pages:
+        pass
+    elif previous is not None and previous.front_pages:
         front_pages = previous.front_pages
     else:
         front_pages = 1 + math.ceil(len(leaflets) / CONTENTS_PER_PAGE)
-    for _ in range(4):
-        starts = pack_start_pages(front_pages, [p for *_, p, _ in leaflets], duplex)
-        html = front_html(starts)
-        made = _kept_front(cache, name, html, template, pdf_variant)
-        if made is None:
-            made = render(html, base_url, template)
-            _keep_front(cache, name, html, template, pdf_variant, made, write)
-        front_pdf, made_pages = made
-        if made_pages == front_pages:
-            break
-        front_pages = made_pages
-    else:
-        raise PdfError("the contents page numbers would not settle; please report this")
+    parts = [PackPart(pdf, leaflet_title) for _, leaflet_title, pdf, _, _ in leaflets]
+    # The leaflets are opened while a worker lays out the front (this thread waits).
+    with ThreadPoolExecutor(1) as background:
+        opening = background.submit(open_parts, parts)
+        try:
+            for _ in range(4):
+                starts = pack_start_pages(front_pages, [p for *_, p, _ in leaflets], duplex)
+                html = front_html(starts)
+                made = _kept_front(cache, name, html, template, pdf_variant)
+                if made is None:
+                    made = render(html, base_url, template)
+                    _keep_front(cache, name, html, template, pdf_variant, made, write)
+                front_pdf, made_pages = made
+                if made_pages == front_pages:
+                    break
+                front_pages = made_pages
+            else:
+                raise PdfError("the contents page numbers would not settle; please report this")
+        except BaseException:
+            for source in opening.result():
+                source.close()
+            raise
+        opened = opening.result()
     data, actual_starts, pages = assemble_pack(
         front_pdf,
-        [PackPart(pdf, leaflet_title) for _, leaflet_title, pdf, _, _ in leaflets],
+        parts,
         duplex=duplex,
         title=title,
         author=front.renderer.config.organisation.name,
         language="en",
         front_bookmark=title,
+        opened=opened,
     )
     # The contents page printed ``starts``; the assembled PDF must agree.
     assert actual_starts == starts, (actual_starts, starts)

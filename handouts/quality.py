@@ -109,6 +109,14 @@ def _pronunciations() -> FirstPronunciations:
     return FirstPronunciations(source.read_text(encoding="utf-8"))
 
 
+def preload_readability() -> None:
+    """Load textstat and the pronouncing dictionary now rather than at the first score."""
+    import textstat  # noqa: F401
+
+    _index_dictionary_quickly()
+    _pronunciations()
+
+
 @functools.cache
 def _index_dictionary_quickly() -> None:
     """Have textstat count syllables with :class:`FirstPronunciations`.

@@ -172,7 +172,7 @@ def test_version() -> None:
     assert run("--version").stdout == f"handouts, version {__version__}\n"
 
 
-@pytest.mark.parametrize("command", ["build", "check", "init"])
+@pytest.mark.parametrize("command", ["build", "check", "init", "pack", "watch"])
 def test_every_command_has_help_with_an_example(command: str) -> None:
     for flag in ("-h", "--help"):
         result = run(command, flag)
