@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -250,16 +252,31 @@ def watch_command(
         click.echo(f"Changed: {', '.join(names[:3])}{more}")
 
     progress = Progress(leaflet=leaflet, pack=_echo_pack, notice=_notice)
-    with Session(jobs) as session:
-        try:
+    # The first Ctrl-C asks the watch to stop after the build under way, if
+    # any: a KeyboardInterrupt raised at an arbitrary point can land in a
+    # finaliser, where Python ignores it and the watch would carry on.
+    # A second Ctrl-C interrupts at once.
+    stop = threading.Event()
+
+    def interrupted(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        with Session(jobs) as session:
             watch(
                 load, root, session=session, on_build=built, on_error=failed,
-                on_change=changed, interval=interval, template=template, strict=strict,
-                packs=not no_pack, pack=pack, large_print=large_print, booklet=booklet,
-                paper=paper, progress=progress,
+                on_change=changed, interval=interval, should_stop=stop.is_set,
+                template=template, strict=strict, packs=not no_pack, pack=pack,
+                large_print=large_print, booklet=booklet, paper=paper, progress=progress,
             )  # fmt: skip
-        except KeyboardInterrupt:
-            click.echo("Stopped watching.")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    click.echo("Stopped watching.")
 
 
 @cli.command(name="pack", context_settings=CONTEXT)

@@ -77,7 +77,7 @@ def watch(
     should_stop: Callable[[], bool] = lambda: False,
     **options: Any,
 ) -> None:
-    """Build now, then again after each change, until ``should_stop()`` (or Ctrl-C).
+    """Build now, then again after each change, until ``should_stop()`` returns true.
 
     ``load`` reads the config afresh for every build, so a change to
     handouts.yaml takes effect; a config error is reported through
@@ -92,8 +92,9 @@ def watch(
             config = load()
             output = config.output
             on_build(session.build(config, **options))
-            # Ready for the next save: a renderer already loaded, not loading.
-            session.warm(config)
+            if not should_stop():
+                # Ready for the next save: a renderer already loaded, not loading.
+                session.warm(config)
         except HandoutsError as err:
             on_error(err)
 
@@ -110,12 +111,14 @@ def watch(
         latest = snapshot(workspace, output)
         if latest == current:
             continue
-        while True:  # until the save is complete
+        while not should_stop():  # until the save is complete
             time.sleep(SETTLE_SECONDS)
             settled = snapshot(workspace, output)
             if settled == latest:
                 break
             latest = settled
+        if should_stop():
+            return
         on_change(changed(current, latest))
         current = latest
         build_once()
