@@ -36,7 +36,7 @@ from .config import CONFIG_NAME, Config, display_path, parse_paper
 from .errors import ContentError, HandoutsError, PdfError
 from .files import write_atomic
 from .model import Article, Finding, PackSpec, Variant
-from .packs import PackResult, make_pack, pack_specs, resolve_members
+from .packs import PackResult, front_html, make_pack, pack_specs, resolve_members
 from .quality import (
     Readability,
     plain_text,
@@ -48,7 +48,6 @@ from .quality import (
 )
 from .readers import SUFFIXES, read_article, slugify
 from .render import (
-    PackEntry,
     PackFront,
     Renderer,
     Template,
@@ -308,7 +307,7 @@ class Session:
             large_print=large_print, booklet=booklet, paper=paper, workers=self._pool(config),
         )  # fmt: skip
         run.fail_fast = fail_fast
-        return run.run(paths, jobs=self.jobs, packs=packs, only_pack=pack, pdf=True)
+        return run.run(paths, packs=packs, only_pack=pack, pdf=True)
 
     def warm(self, config: Config) -> None:
         """Load now what the next build would otherwise load first (about half a second).
@@ -355,7 +354,7 @@ def check(
 ) -> BuildResult:
     """Read and validate every article and render its HTML, without making PDFs."""
     return _Build(config, template, strict, progress or Progress()).run(
-        paths, jobs=1, packs=False, only_pack=None, pdf=False
+        paths, packs=False, only_pack=None, pdf=False
     )
 
 
@@ -385,7 +384,7 @@ def make_adhoc_pack(
         )  # fmt: skip
         return run.adhoc(
             articles, target, title=title, note=note,
-            duplex=config.duplex if duplex is None else duplex, jobs=session.jobs,
+            duplex=config.duplex if duplex is None else duplex,
         )  # fmt: skip
 
 
@@ -441,13 +440,12 @@ class _Build:
         self.started = time.perf_counter()
         self.renderer = Renderer(config)
         self.templates: dict[str, Template] = {}
-        self.jobs = 1
         self.fail_fast = False
         self._workers = workers
-        """Given by a :class:`Session`, which stops them; else started here when needed."""
-        self._own_workers = workers is None
+        """Given by the :class:`Session` that stops them; ``None`` for ``check`` (no PDFs)."""
         self._scoring: threading.Thread | None = None
         self._record_of_last: Cache | None = None
+        self._templates_hash: str | None = None
         self._sizing: dict[str, Task] = {}
         """Packs' covers and contents to lay out beside the leaflets, by pack stem."""
         self._front_sizes: dict[str, int] = {}
@@ -458,21 +456,11 @@ class _Build:
         self,
         paths: Sequence[str | Path],
         *,
-        jobs: int,
         packs: bool,
         only_pack: str | None,
         pdf: bool,
     ) -> BuildResult:
-        self.jobs = jobs
-        try:
-            return self._run(paths, packs=packs, only_pack=only_pack, pdf=pdf)
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        if self._workers is not None and self._own_workers:
-            self._workers.close()
-            self._workers = None
+        return self._run(paths, packs=packs, only_pack=only_pack, pdf=pdf)
 
     def _run(
         self, paths: Sequence[str | Path], *, packs: bool, only_pack: str | None, pdf: bool
@@ -532,13 +520,8 @@ class _Build:
         title: str,
         note: str | None,
         duplex: bool,
-        jobs: int,
     ) -> BuildResult:
-        self.jobs = jobs
-        try:
-            return self._adhoc(names, target, title=title, note=note, duplex=duplex)
-        finally:
-            self.close()
+        return self._adhoc(names, target, title=title, note=note, duplex=duplex)
 
     def _adhoc(
         self, names: Sequence[str], target: Path, *, title: str, note: str | None, duplex: bool
@@ -639,7 +622,7 @@ class _Build:
         }
         changed = sum(1 for path in files if kept.get(path) is None)
         if warm and changed:
-            self._pool().warm(min(self.jobs, changed))
+            self._pool().warm(changed)
         for path in files:
             key = keys.get(path)
             article = kept.get(path)
@@ -762,6 +745,7 @@ class _Build:
         titles = {i.article.slug: i.article.title for i in items if isinstance(i, _Planned)}
         template = self._template(self.config.template)
         front = PackFront(self.renderer, template)
+        printed = build_date()
         tasks: dict[str, Task] = {}
         for spec in specs:
             for large in self._pack_variants(spec):
@@ -770,10 +754,10 @@ class _Build:
                 previous = cache.entries.get(f"pack:{stem}")
                 if previous is not None and previous.front_pages:
                     continue
-                entries = [PackEntry(titles.get(s, s), None) for s in members[spec.name]]
-                html = front.render(
-                    title=spec.title, note=spec.note, printed=build_date(), entries=entries,
-                    duplex=spec.duplex, variant=variant,
+                html = front_html(
+                    front, title=spec.title, note=spec.note, printed=printed,
+                    titles=[titles.get(s, s) for s in members[spec.name]],
+                    starts=[None] * len(members[spec.name]), duplex=spec.duplex, variant=variant,
                 )  # fmt: skip
                 tasks[stem] = Task(
                     f"{FRONT_SIZE}{stem}", html, template.directory.as_uri() + "/",
@@ -847,6 +831,12 @@ class _Build:
 
     # -- rendering -------------------------------------------------------------------------
 
+    def _template_files(self, cache: Cache) -> str:
+        """One hash of every file in the template folders, worked out once per build."""
+        if self._templates_hash is None:
+            self._templates_hash = cache.tree_hash(template_roots(self.config))
+        return self._templates_hash
+
     def _template(self, name: str) -> Template:
         """Resolve a template once per build."""
         if name not in self.templates:
@@ -854,18 +844,7 @@ class _Build:
         return self.templates[name]
 
     def _pool(self) -> Workers:
-        if self._workers is None:
-            config = self.config
-            self._workers = Workers(
-                [config.workspace, *template_roots(config)],
-                self.jobs,
-                Limits(
-                    seconds=config.render_timeout,
-                    memory_mb=config.memory_limit_mb,
-                    pages=config.max_pages,
-                    tasks_per_worker=WORKER_TASKS,
-                ),
-            )
+        assert self._workers is not None, "only builds that make PDFs render, given a Session"
         return self._workers
 
     def _render_front(self, html: str, base_url: str, template: Template) -> tuple[bytes, int]:
@@ -922,7 +901,7 @@ class _Build:
         target = config.output / f"{item.stem}.pdf"
         if cache is not None and item.source_key is not None:
             item.inputs = fingerprint(
-                item.source_key, name, cache.tree_hash(template_roots(config)),
+                item.source_key, name, self._template_files(cache),
                 str(item.variant.large_print), item.variant.paper, str(config.pdf_variant),
             )  # fmt: skip
             entry = cache.entries.get(item.stem)

@@ -123,17 +123,18 @@ def make_pack(
     slugs = tuple(slug for slug, *_ in leaflets)
     template = front.template
 
-    def front_html(starts: Sequence[int | None]) -> str:
-        entries = [PackEntry(t, s) for (_, t, _, _, _), s in zip(leaflets, starts, strict=True)]
-        return front.render(
-            title=title, note=note, printed=printed, entries=entries, duplex=duplex,
-            variant=variant,
+    titles = [leaflet_title for _, leaflet_title, *_ in leaflets]
+
+    def html_for(starts: Sequence[int | None]) -> str:
+        return front_html(
+            front, title=title, note=note, printed=printed, titles=titles, starts=starts,
+            duplex=duplex, variant=variant,
         )  # fmt: skip
 
     key = None
     if cache is not None:
         # The contents without page numbers: the numbers follow from the pages below.
-        placeholder = front_html([None] * len(leaflets))
+        placeholder = html_for([None] * len(leaflets))
         key = cache.key(
             html=placeholder + "".join(f"\n{sha}:{pages}" for *_, pages, sha in leaflets),
             stylesheets=template.stylesheets,
@@ -150,12 +151,11 @@ def make_pack(
     # by estimate), number the contents, and render again only if it was wrong.
     base_url = template.directory.as_uri() + "/"
     previous = cache.entries.get(f"pack:{name}") if cache is not None else None
-    if front_pages:
-        pass
-    elif previous is not None and previous.front_pages:
-        front_pages = previous.front_pages
-    else:
-        front_pages = 1 + math.ceil(len(leaflets) / CONTENTS_PER_PAGE)
+    if not front_pages:
+        if previous is not None and previous.front_pages:
+            front_pages = previous.front_pages
+        else:
+            front_pages = 1 + math.ceil(len(leaflets) / CONTENTS_PER_PAGE)
     parts = [PackPart(pdf, leaflet_title) for _, leaflet_title, pdf, _, _ in leaflets]
     # The leaflets are opened while a worker lays out the front (this thread waits).
     with ThreadPoolExecutor(1) as background:
@@ -163,11 +163,12 @@ def make_pack(
         try:
             for _ in range(4):
                 starts = pack_start_pages(front_pages, [p for *_, p, _ in leaflets], duplex)
-                html = front_html(starts)
-                made = _kept_front(cache, name, html, template, pdf_variant)
+                html = html_for(starts)
+                front_key = _front_key(cache, html, template, pdf_variant) if cache else None
+                made = _kept_front(cache, name, front_key)
                 if made is None:
                     made = render(html, base_url, template)
-                    _keep_front(cache, name, html, template, pdf_variant, made, write)
+                    _keep_front(cache, name, front_key, made, write)
                 front_pdf, made_pages = made
                 if made_pages == front_pages:
                     break
@@ -206,6 +207,28 @@ def make_pack(
     )  # fmt: skip
 
 
+def front_html(
+    front: PackFront,
+    *,
+    title: str,
+    note: str | None,
+    printed: dt.date,
+    titles: Sequence[str],
+    starts: Sequence[int | None],
+    duplex: bool,
+    variant: Variant | None,
+) -> str:
+    """The cover and contents of a pack; ``None`` pages print as placeholders.
+
+    The build measures a new pack's front from this HTML with placeholders
+    while the leaflets render, so both must come from this one function.
+    """
+    entries = [PackEntry(t, s) for t, s in zip(titles, starts, strict=True)]
+    return front.render(
+        title=title, note=note, printed=printed, entries=entries, duplex=duplex, variant=variant
+    )
+
+
 def _front_key(cache: Cache, html: str, template: Template, pdf_variant: str | None) -> str:
     return cache.key(
         html=html,
@@ -214,18 +237,16 @@ def _front_key(cache: Cache, html: str, template: Template, pdf_variant: str | N
     )
 
 
-def _kept_front(
-    cache: Cache | None, name: str, html: str, template: Template, pdf_variant: str | None
-) -> tuple[bytes, int] | None:
+def _kept_front(cache: Cache | None, name: str, key: str | None) -> tuple[bytes, int] | None:
     """The cover and contents rendered by an earlier build, if they would come out the same.
 
     Changing one leaflet seldom moves any page number, so the front is
     usually the same, and not laying it out saves a third of remaking a pack.
     """
-    if cache is None:
+    if cache is None or key is None:
         return None
     path = cache.front_pdf(name)
-    entry = cache.lookup(f"front:{name}", _front_key(cache, html, template, pdf_variant), path)
+    entry = cache.lookup(f"front:{name}", key, path)
     if entry is None:
         return None
     try:
@@ -237,14 +258,12 @@ def _kept_front(
 def _keep_front(
     cache: Cache | None,
     name: str,
-    html: str,
-    template: Template,
-    pdf_variant: str | None,
+    key: str | None,
     made: tuple[bytes, int],
     write: Callable[[Path, bytes], None],
 ) -> None:
     # Ad-hoc packs have no cache: the note typed for one patient is not kept.
-    if cache is None:
+    if cache is None or key is None:
         return
     path = cache.front_pdf(name)
     path.parent.mkdir(exist_ok=True)
@@ -252,7 +271,7 @@ def _keep_front(
     cache.store(
         f"front:{name}",
         CacheEntry(
-            key=_front_key(cache, html, template, pdf_variant),
+            key=key,
             sha256=hashlib.sha256(made[0]).hexdigest(),
             pages=made[1],
         ),

@@ -115,7 +115,7 @@ def serve() -> None:
 
 
 def _worker(connection: Connection, roots: Sequence[Path], limits: Limits) -> None:
-    """A worker process: load WeasyPrint once, then render tasks until told to stop."""
+    """A worker process: load WeasyPrint once, then render tasks until the socket closes."""
     import resource
 
     if limits.memory_mb:
@@ -134,9 +134,7 @@ def _worker(connection: Connection, roots: Sequence[Path], limits: Limits) -> No
     while True:
         try:
             task = connection.recv()
-        except EOFError:
-            return
-        if task is None:
+        except EOFError:  # the parent closed the socket (or died): stop
             return
         outcome, healthy = _render(renderer, task, limits)
         connection.send(outcome)
